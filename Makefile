@@ -1,0 +1,47 @@
+# Two commands on a fresh clone (see README.md):
+#   make lab    set up .venv if needed, then open JupyterLab on the course
+#   make test   set up .venv if needed, then run the whole test suite
+# A second run reinstalls nothing: the venv is rebuilt only when pyproject.toml changes.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(abspath $(VENV))/bin
+STAMP  := $(VENV)/.installed
+export PATH := $(BIN):$(PATH)
+
+# Real data sets: use ../shared/data when it is there, unless CNNLIB_DATA is already set.
+ifeq ($(origin CNNLIB_DATA),undefined)
+ifneq ($(wildcard ../shared/data),)
+export CNNLIB_DATA := $(abspath ../shared/data)
+endif
+endif
+
+PYTEST_ARGS ?=
+
+.PHONY: setup lab test system-deps bench clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version.split()[0]'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+# Chromium (browser test) and PostgreSQL (gradebook test) come from Debian packages;
+# installed when we are root with apt, otherwise those tests skip and say why.
+system-deps:
+	@bash scripts/system-deps.sh
+
+lab: setup
+	$(BIN)/jupyter lab --notebook-dir=. notebooks/00_start_here.ipynb
+
+test: setup system-deps
+	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
+
+bench: setup
+	$(BIN)/python -m cnnlib.bench
+
+clean:
+	rm -rf $(VENV) artifacts course .pytest_cache .hypothesis

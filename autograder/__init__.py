@@ -1,0 +1,1 @@
+"""The course autograder: release, grade, feedback, export, check (see ``cnncourse --help``)."""
