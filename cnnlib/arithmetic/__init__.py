@@ -1,0 +1,28 @@
+"""Convolution arithmetic: output sizes, parameter counts, MACs, memory and receptive fields.
+
+Every function takes ints, or pairs ``(height, width)`` where PyTorch does, and answers with the
+number that PyTorch's layers produce. A configuration PyTorch rejects raises ``ValueError``; a
+non-integer raises ``TypeError``; both messages name the argument.
+
+- :mod:`~cnnlib.arithmetic.sizes`: :func:`conv_output_size`, :func:`same_padding`,
+  :func:`pool_output_size`, :func:`transposed_conv_output_size`
+- :mod:`~cnnlib.arithmetic.counts`: :func:`conv_param_count`, :func:`fc_param_count`,
+  :func:`locally_connected_param_count`, :func:`conv_macs`, :func:`activation_memory`
+- :mod:`~cnnlib.arithmetic.receptive`: :func:`receptive_field`, :func:`effective_stride`
+"""
+
+from cnnlib.arithmetic.counts import (
+    activation_memory,
+    conv_macs,
+    conv_param_count,
+    fc_param_count,
+    locally_connected_param_count,
+)
+from cnnlib.arithmetic.receptive import effective_stride, receptive_field
+from cnnlib.arithmetic.sizes import conv_output_size, pool_output_size, same_padding, transposed_conv_output_size
+
+__all__ = [
+    "conv_output_size", "same_padding", "pool_output_size", "transposed_conv_output_size",
+    "conv_param_count", "fc_param_count", "locally_connected_param_count", "conv_macs", "activation_memory",
+    "receptive_field", "effective_stride",
+]
