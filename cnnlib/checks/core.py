@@ -323,14 +323,14 @@ def _name_of(fn) -> str:
     return getattr(fn, "__name__", None) or "your function"
 
 
-def _invoke(fn, args, kwargs, forbid):
+def _invoke(fn, args, kwargs, forbid, time_limit=None):
     if isinstance(fn, Missing):
         reason = f" ({fn.reason})" if fn.reason else ""
         raise CheckFailed(
             f"{fn.__name__} is not defined{reason}: run the cell where you write it, and keep its name as the exercise gives it"
         )
     if _is_remote(fn):
-        return fn._remote_call(args, kwargs, forbid)
+        return fn._remote_call(args, kwargs, forbid, time_limit)
     if not callable(fn):
         raise CheckFailed(f"{_name_of(fn)} should be a function, but it is a {type(fn).__name__}")
     return run_student(fn, args, kwargs, forbid)
@@ -353,21 +353,24 @@ def _raise_for_report(name: str, report: dict, *, allow_error: bool = False) -> 
         )
 
 
-def call(fn, *args, forbid: Forbid | None = None, **kwargs):
+def call(fn, *args, forbid: Forbid | None = None, time_limit: float | None = None, **kwargs):
     """Call a student function and return its result; any problem becomes :class:`CheckFailed`.
 
     ``forbid`` names library implementations the function may not use. The arguments are copied
-    first and compared afterwards, so an answer that modifies its input is caught.
+    first and compared afterwards, so an answer that modifies its input is caught. ``time_limit``
+    (seconds) applies when the autograder runs the call in its sandbox (default 30 s there).
     """
-    value, report = _invoke(fn, args, kwargs, forbid)
+    value, report = _invoke(fn, args, kwargs, forbid, time_limit)
     _raise_for_report(_name_of(fn), report)
     return value
 
 
-def call_expecting_error(fn, *args, error: type = ValueError, forbid: Forbid | None = None, **kwargs) -> str:
+def call_expecting_error(
+    fn, *args, error: type = ValueError, forbid: Forbid | None = None, time_limit: float | None = None, **kwargs
+) -> str:
     """Call a student function that should raise ``error``; return the exception's message."""
     name = _name_of(fn)
-    value, report = _invoke(fn, args, kwargs, forbid)
+    value, report = _invoke(fn, args, kwargs, forbid, time_limit)
     _raise_for_report(name, report, allow_error=True)
     exc = report.get("error")
     if exc is None:
@@ -379,14 +382,14 @@ def call_expecting_error(fn, *args, error: type = ValueError, forbid: Forbid | N
     return exc.message
 
 
-def probe(obj, name: str, *args, forbid: Forbid | None = None):
+def probe(obj, name: str, *args, forbid: Forbid | None = None, time_limit: float | None = None):
     """Ask ``cnnlib.checks.probes.<name>(obj, *args)`` where ``obj`` lives; returns plain data."""
     from . import probes
 
     if isinstance(obj, Missing):
         _invoke(obj, (), {}, None)
     if _is_remote(obj):
-        value, report = obj._remote_probe(name, args, forbid)
+        value, report = obj._remote_probe(name, args, forbid, time_limit)
     else:
         value, report = run_student(getattr(probes, name), (obj,) + tuple(args), {}, forbid)
         report["mutated"] = []  # a probe may load weights into the module on purpose

@@ -1,0 +1,1 @@
+"""Sandboxed execution of student code: policy, fork server, worker, client."""

@@ -1,0 +1,128 @@
+"""The fork server: an interpreter with the heavy libraries already imported, forked per notebook.
+
+Started once per grading job slot (``python -m autograder.sandbox.zygote``, optionally inside
+bubblewrap). Its standard input is a Unix socket to the grader. For each submitted notebook the
+grader sends ``{"op": "fork", "config": ...}`` together with one end of a fresh socket pair
+(``SCM_RIGHTS``); the zygote forks, the child locks itself down and serves that socket
+(``autograder.sandbox.worker``), and the zygote answers with the child's pid. ``{"op": "kill"}``
+ends a child (time limit), ``{"op": "exit"}`` ends the zygote.
+
+The zygote itself never runs student code, so it stays clean: every child starts from the same
+state, and only the imports are shared (copy-on-write), which is what makes grading fast.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import sys
+import time
+
+PRELOAD = ("numpy", "matplotlib", "matplotlib.pyplot", "torch", "torch.nn", "torch.nn.functional")
+
+
+def _preload(modules) -> None:
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    os.environ.setdefault("MKL_NUM_THREADS", "1")
+    import importlib
+
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except Exception:  # a library that is missing is simply not preloaded
+            pass
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(1)
+    # The modules the child needs, so forking does not pay for them again.
+    import cnnlib.checks.core  # noqa: F401
+    import cnnlib.checks.probes  # noqa: F401
+
+    from . import worker  # noqa: F401
+
+
+def _send(control: socket.socket, message: dict) -> None:
+    data = json.dumps(message).encode() + b"\n"
+    control.sendall(data)
+
+
+def _reap() -> None:
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def main() -> None:
+    _preload(PRELOAD)
+    control = socket.socket(fileno=os.dup(0))
+    os.close(0)
+    signal.signal(signal.SIGCHLD, lambda *_: _reap())
+    _send(control, {"ready": True, "pid": os.getpid()})
+    buffer = b""
+    while True:
+        try:
+            data, fds, _, _ = socket.recv_fds(control, 65536, 4)
+        except InterruptedError:
+            continue
+        if not data:
+            return
+        buffer += data
+        while b"\n" in buffer:
+            line, buffer = buffer.split(b"\n", 1)
+            message = json.loads(line)
+            op = message.get("op")
+            if op == "fork":
+                child_fd = fds.pop(0)
+                pid = os.fork()
+                if pid == 0:
+                    _child(control, child_fd, message.get("config", {}))
+                os.close(child_fd)
+                _send(control, {"pid": pid})
+            elif op == "kill":
+                pid = int(message["pid"])
+                for sig in (signal.SIGKILL,):
+                    try:
+                        os.killpg(pid, sig)
+                    except OSError:
+                        try:
+                            os.kill(pid, sig)
+                        except OSError:
+                            pass
+                deadline = time.monotonic() + 5
+                while time.monotonic() < deadline:
+                    try:
+                        done, _ = os.waitpid(pid, os.WNOHANG)
+                    except ChildProcessError:
+                        break
+                    if done:
+                        break
+                    time.sleep(0.01)
+                _send(control, {"killed": pid})
+            elif op == "exit":
+                return
+
+
+def _child(control: socket.socket, child_fd: int, config: dict) -> None:
+    """In the forked child: forget the zygote's channel and serve the grader's socket."""
+    code = 0
+    try:
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        control.close()
+        from .worker import serve_child
+
+        serve_child(socket.socket(fileno=child_fd), config)
+    except BaseException:  # noqa: BLE001 - the child must never return into the zygote's loop
+        code = 1
+    finally:
+        os._exit(code)
+
+
+if __name__ == "__main__":
+    main()
