@@ -124,6 +124,14 @@ def test_cifar_resnet_counts(depth, variant):
     assert round(count / 1e6, digits) == PAPER_MILLIONS[depth]
 
 
+@pytest.mark.parametrize("depth", [18, 50])
+def test_cifar_stem_resnet_count_is_the_imagenet_count_with_a_3x3_stem_and_10_classes(depth):
+    imagenet = PUBLISHED_COUNTS[f"resnet{depth}"]
+    features = 512 * (1 if depth == 18 else 4)
+    expected = imagenet - conv_count(3, 64, 7) + conv_count(3, 64, 3) - (features + 1) * 1000 + (features + 1) * 10
+    assert num_params(meta_model(f"resnet{depth}_cifar")) == expected
+
+
 SMALL_INPUTS = {"lenet5": (1, 32), "googlenet": (3, 32), "resnet18": (3, 32), "resnet50": (3, 32)}
 
 
@@ -140,7 +148,7 @@ def nominal_input(name):
     """(channels, size, classes) of the input and output each model is designed for."""
     if name == "lenet5":
         return 1, 32, 10
-    cifar = name.startswith(("preact", "plain")) or name in {f"resnet{depth}" for depth in CIFAR_DEPTHS}
+    cifar = name.startswith(("preact", "plain")) or name.endswith("_cifar") or name in {f"resnet{depth}" for depth in CIFAR_DEPTHS}
     return (3, 32, 10) if cifar else (3, 224, 1000)
 
 
@@ -178,6 +186,7 @@ def test_lenet5_rejects_wrong_channels_and_size_naming_the_expected_shape():
     "name, shape, expected",
     [
         ("resnet18", (2, 3, 16, 16), r"ResNet-18 expects input of shape \(N, 3, H, W\) with H, W >= 32"),
+        ("resnet18_cifar", (2, 3, 4, 4), r"ResNet-18 expects input of shape \(N, 3, H, W\) with H, W >= 8"),
         ("resnet20", (2, 1, 32, 32), r"ResNet-20 expects input of shape \(N, 3, H, W\) with H, W >= 4"),
         ("alexnet", (2, 3, 32, 32), r"AlexNet expects input of shape \(N, 3, H, W\) with H, W >= 63"),
         ("vgg16", (2, 3, 16, 16), r"VGG-16 expects .* >= 32"),

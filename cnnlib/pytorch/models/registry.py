@@ -15,17 +15,16 @@ from .vgg import VGG
 
 __all__ = ["MODELS", "get_model", "model_names"]
 
+IMAGENET_RESNETS = {"resnet18": resnet18, "resnet34": resnet34, "resnet50": resnet50, "resnet101": resnet101, "resnet152": resnet152}
+
 # name -> (constructor taking num_classes and in_channels, default num_classes, default in_channels)
 MODELS = {
     "lenet5": (LeNet5, 10, 1),
     "alexnet": (AlexNet, 1000, 3),
     **{f"vgg{depth}": (partial(VGG, depth), 1000, 3) for depth in (11, 13, 16, 19)},
     "googlenet": (GoogLeNet, 1000, 3),
-    "resnet18": (resnet18, 1000, 3),
-    "resnet34": (resnet34, 1000, 3),
-    "resnet50": (resnet50, 1000, 3),
-    "resnet101": (resnet101, 1000, 3),
-    "resnet152": (resnet152, 1000, 3),
+    **{name: (build, 1000, 3) for name, build in IMAGENET_RESNETS.items()},
+    **{f"{name}_cifar": (partial(build, stem="cifar"), 10, 3) for name, build in IMAGENET_RESNETS.items()},
     **{f"resnet{depth}": (partial(CifarResNet, depth), 10, 3) for depth in CIFAR_DEPTHS},
     **{f"preact_resnet{depth}": (partial(CifarResNet, depth, preact=True), 10, 3) for depth in CIFAR_DEPTHS},
     **{f"plain{depth}": (partial(CifarResNet, depth, shortcut="none"), 10, 3) for depth in CIFAR_DEPTHS},
@@ -44,11 +43,12 @@ def get_model(name: str, num_classes: int | None = None, in_channels: int | None
     ----------
     name : str
         One of :func:`model_names`; case and hyphens are ignored (``"ResNet-18"`` is ``"resnet18"``).
-        ``resnet18`` to ``resnet152`` are the ImageNet ResNets; ``resnet20`` to ``resnet110`` the
-        CIFAR ones, with ``preact_resnet*`` and ``plain*`` variants.
+        ``resnet18`` to ``resnet152`` are the ImageNet ResNets (``resnet18_cifar``...: the same with a
+        3x3 stem for 32x32 images); ``resnet20`` to ``resnet110`` the CIFAR ResNets of the paper, with
+        ``preact_resnet*`` and ``plain*`` variants.
     num_classes : int, optional
-        Size of the output; by default 10 for LeNet-5 and the CIFAR networks, 1000 for the
-        ImageNet ones.
+        Size of the output; by default 10 for LeNet-5 and the CIFAR networks (``*_cifar`` included),
+        1000 for the ImageNet ones.
     in_channels : int, optional
         Channels of the input; by default 1 for LeNet-5, 3 for the others.
 

@@ -35,6 +35,10 @@ class ResNet(nn.Module):
     Stage ``i`` (widths 64, 128, 256, 512) has ``layers[i]`` blocks; the first block of stages 2 to 4
     has stride 2 and a projection shortcut (1x1 convolution and batch norm).
 
+    With ``stem="cifar"`` the 7x7 stride-2 convolution and the max pool become one 3x3 stride-1
+    convolution, the usual adaptation to 32x32 images (the ImageNet stem would shrink them to 8x8
+    before the first block, and the last stage to 1x1); the stages are unchanged.
+
     Parameters
     ----------
     block : type
@@ -45,27 +49,37 @@ class ResNet(nn.Module):
         Size of the output.
     in_channels : int
         Channels of the input images.
+    stem : {"imagenet", "cifar"}
+        The input layers (see above).
     zero_init_residual : bool
         Start each residual branch's last batch norm at zero (see :func:`init_resnet`).
+    name : str
+        Named in error messages.
 
     Shape
     -----
     Input ``(N, in_channels, H, W)`` with ``H, W >= 32`` (total stride 32; 224x224 in the paper,
-    where the last map is 7x7), output ``(N, num_classes)``.
+    where the last map is 7x7), or ``H, W >= 8`` with the CIFAR stem (total stride 8; 32x32, where
+    the last map is 4x4); output ``(N, num_classes)``.
     """
 
-    min_input_size = 32
-
-    def __init__(self, block: type, layers, num_classes: int = 1000, in_channels: int = 3, *, zero_init_residual: bool = False, name: str = "ResNet"):
+    def __init__(self, block: type, layers, num_classes: int = 1000, in_channels: int = 3, *, stem: str = "imagenet", zero_init_residual: bool = False, name: str = "ResNet"):
         super().__init__()
         self.name = name
         self.in_channels = in_channels
-        self.stem = nn.Sequential(
-            nn.Conv2d(in_channels, 64, kernel_size=7, stride=2, padding=3, bias=False),  # 224 -> 112
-            nn.BatchNorm2d(64),
-            nn.ReLU(inplace=True),
-            nn.MaxPool2d(kernel_size=3, stride=2, padding=1),  # -> 56
-        )
+        if stem == "imagenet":
+            self.min_input_size = 32
+            self.stem = nn.Sequential(
+                nn.Conv2d(in_channels, 64, kernel_size=7, stride=2, padding=3, bias=False),  # 224 -> 112
+                nn.BatchNorm2d(64),
+                nn.ReLU(inplace=True),
+                nn.MaxPool2d(kernel_size=3, stride=2, padding=1),  # -> 56
+            )
+        elif stem == "cifar":
+            self.min_input_size = 8
+            self.stem = nn.Sequential(nn.Conv2d(in_channels, 64, kernel_size=3, padding=1, bias=False), nn.BatchNorm2d(64), nn.ReLU(inplace=True))
+        else:
+            raise ValueError(f"stem must be 'imagenet' or 'cifar', got {stem!r}")
         stages = []
         channels = 64
         for stage, (width, num_blocks) in enumerate(zip((64, 128, 256, 512), layers)):
@@ -75,7 +89,7 @@ class ResNet(nn.Module):
                 blocks.append(block(channels, width, stride))
                 channels = width * block.expansion
             stages.append(nn.Sequential(*blocks))
-        self.stages = nn.Sequential(*stages)  # 56 -> 56 -> 28 -> 14 -> 7
+        self.stages = nn.Sequential(*stages)  # 56 -> 56 -> 28 -> 14 -> 7 (CIFAR stem: 32 -> 32 -> 16 -> 8 -> 4)
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.fc = nn.Linear(channels, num_classes)
         init_resnet(self, zero_init_residual)
@@ -86,26 +100,26 @@ class ResNet(nn.Module):
         return self.fc(torch.flatten(x, 1))
 
 
-def resnet18(num_classes: int = 1000, in_channels: int = 3) -> ResNet:
-    """ResNet-18: basic blocks (2, 2, 2, 2), 11,689,512 parameters for 1000 classes."""
-    return ResNet(BasicBlock, (2, 2, 2, 2), num_classes, in_channels, name="ResNet-18")
+def resnet18(num_classes: int = 1000, in_channels: int = 3, *, stem: str = "imagenet") -> ResNet:
+    """ResNet-18: basic blocks (2, 2, 2, 2), 11,689,512 parameters for 1000 classes (ImageNet stem)."""
+    return ResNet(BasicBlock, (2, 2, 2, 2), num_classes, in_channels, stem=stem, name="ResNet-18")
 
 
-def resnet34(num_classes: int = 1000, in_channels: int = 3) -> ResNet:
-    """ResNet-34: basic blocks (3, 4, 6, 3), 21,797,672 parameters for 1000 classes."""
-    return ResNet(BasicBlock, (3, 4, 6, 3), num_classes, in_channels, name="ResNet-34")
+def resnet34(num_classes: int = 1000, in_channels: int = 3, *, stem: str = "imagenet") -> ResNet:
+    """ResNet-34: basic blocks (3, 4, 6, 3), 21,797,672 parameters for 1000 classes (ImageNet stem)."""
+    return ResNet(BasicBlock, (3, 4, 6, 3), num_classes, in_channels, stem=stem, name="ResNet-34")
 
 
-def resnet50(num_classes: int = 1000, in_channels: int = 3) -> ResNet:
-    """ResNet-50: bottleneck blocks (3, 4, 6, 3), 25,557,032 parameters for 1000 classes."""
-    return ResNet(Bottleneck, (3, 4, 6, 3), num_classes, in_channels, name="ResNet-50")
+def resnet50(num_classes: int = 1000, in_channels: int = 3, *, stem: str = "imagenet") -> ResNet:
+    """ResNet-50: bottleneck blocks (3, 4, 6, 3), 25,557,032 parameters for 1000 classes (ImageNet stem)."""
+    return ResNet(Bottleneck, (3, 4, 6, 3), num_classes, in_channels, stem=stem, name="ResNet-50")
 
 
-def resnet101(num_classes: int = 1000, in_channels: int = 3) -> ResNet:
-    """ResNet-101: bottleneck blocks (3, 4, 23, 3), 44,549,160 parameters for 1000 classes."""
-    return ResNet(Bottleneck, (3, 4, 23, 3), num_classes, in_channels, name="ResNet-101")
+def resnet101(num_classes: int = 1000, in_channels: int = 3, *, stem: str = "imagenet") -> ResNet:
+    """ResNet-101: bottleneck blocks (3, 4, 23, 3), 44,549,160 parameters for 1000 classes (ImageNet stem)."""
+    return ResNet(Bottleneck, (3, 4, 23, 3), num_classes, in_channels, stem=stem, name="ResNet-101")
 
 
-def resnet152(num_classes: int = 1000, in_channels: int = 3) -> ResNet:
-    """ResNet-152: bottleneck blocks (3, 8, 36, 3), 60,192,808 parameters for 1000 classes."""
-    return ResNet(Bottleneck, (3, 8, 36, 3), num_classes, in_channels, name="ResNet-152")
+def resnet152(num_classes: int = 1000, in_channels: int = 3, *, stem: str = "imagenet") -> ResNet:
+    """ResNet-152: bottleneck blocks (3, 8, 36, 3), 60,192,808 parameters for 1000 classes (ImageNet stem)."""
+    return ResNet(Bottleneck, (3, 8, 36, 3), num_classes, in_channels, stem=stem, name="ResNet-152")
