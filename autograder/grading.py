@@ -300,6 +300,8 @@ def run_test_cell(cell: Cell, session: Session | None, *, visible_only: bool = F
             exec(compile(source, f"<test {outcome.grade_id}>", "exec"), namespace)
         except Exception as exc:  # an assertion or error outside any check
             error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            if "### BEGIN HIDDEN TESTS" in source:  # its message could show hidden values
+                error = f"{type(exc).__name__} (details withheld: the cell has hidden tests)"
     for result in reporter.results:
         outcome.checks.append(CheckOutcome(result.name, result.title, result.points, result.earned, result.passed, result.message, result.hidden))
     if outcome.checks:
