@@ -1,8 +1,10 @@
 """Checks for notebook 01, convolution vs cross-correlation.
 
 Each check recognises the usual wrong answers: flipping the kernel when it should not (or not
-flipping it when it should), flipping along one axis only, returning the "full" or "same" output
-instead of the valid one, and calling a library's convolution instead of writing the sums.
+flipping it when it should), flipping along one axis only, a transposed kernel, the missing +1
+(one value, or one row and column, short), returning the "full" or "same" output instead of the
+valid one (or the valid one where the full one is asked), and calling a library's convolution
+instead of writing the sums.
 """
 
 from __future__ import annotations
@@ -13,6 +15,22 @@ from cnnlib import reference as ref
 
 from .core import Mistake, as_array, call, check, expect_close, fail
 from .forbid import NO_CONV_LIBRARIES
+
+#: What the student's code may not import while graded (the autograder's sandbox enforces it).
+FORBIDDEN_IMPORTS = (
+    "torch",
+    "scipy.signal",
+    "scipy.ndimage",
+    "skimage",
+    "sklearn",
+    "cnnlib.reference",
+    "cnnlib.pytorch",
+    "cnnlib.arithmetic",
+)
+IMPORT_REASON = (
+    "this notebook asks you to write the convolution sums yourself with NumPy, so libraries that "
+    "already compute them (PyTorch, SciPy's signal and ndimage, scikit-image, cnnlib) are not available here"
+)
 
 
 def _fmt(a: np.ndarray) -> str:
@@ -94,6 +112,46 @@ def convolve1d_random(convolve1d, seed: int = 0):
         _check_1d(convolve1d, "convolve1d", x, w, "conv")
 
 
+def _check_full(fn, x, w):
+    name = "convolve1d_full(x, w)"
+    out = as_array(call(fn, x, w, forbid=NO_CONV_LIBRARIES), name, ndim=1)
+    expected = ref.convolve1d(x, w, mode="full")
+    n, k = len(x), len(w)
+    mistakes = [
+        Mistake(ref.cross_correlate1d(x, w, mode="full"), "your output equals the full cross-correlation: true convolution flips the kernel (w[::-1]) before sliding it"),
+    ]
+    if k <= n:
+        mistakes.append(Mistake(ref.convolve1d(x, w), f"you returned the valid output ({n - k + 1} values); the full output keeps every position where kernel and signal overlap: len(x) + len(w) - 1 = {n + k - 1} values"))
+    if n + k - 1 > 2:
+        mistakes.append(Mistake(expected[1:-1], "your output is missing its first and last values: pad the signal with len(w) - 1 zeros on each side (not len(w) // 2), so that the kernel overlaps it by one sample at both ends"))
+    expect_close(
+        out,
+        expected,
+        name,
+        mistakes=mistakes,
+        why=f"full output: len(x) + len(w) - 1 = {n} + {k} - 1 = {n + k - 1}",
+        inputs=f"x = {_fmt(x)}, w = {_fmt(w)}",
+    )
+
+
+@check(points=1)
+def convolve1d_full_examples(convolve1d_full):
+    """convolve1d_full: length len(x) + len(w) - 1 and values on small examples, both argument orders"""
+    x, w = np.array([1.0, 2.0, 3.0]), np.array([0.0, 1.0, 0.5])
+    _check_full(convolve1d_full, x, w)
+    _check_full(convolve1d_full, w, x)
+    _check_full(convolve1d_full, np.array([1.0, 2.0, 3.0, 4.0]), np.array([1.0, -1.0]))
+
+
+@check(points=1, hidden=True)
+def convolve1d_full_random(convolve1d_full, seed: int = 0):
+    """convolve1d_full: seeded random signals, including kernels longer than the signal"""
+    rng = np.random.default_rng(seed)
+    for _ in range(5):
+        n, k = (int(v) for v in rng.integers(1, 12, size=2))
+        _check_full(convolve1d_full, rng.standard_normal(n), rng.standard_normal(k))
+
+
 # ---------------------------------------------------------------------------------------------
 # 2D
 # ---------------------------------------------------------------------------------------------
@@ -114,8 +172,11 @@ def _mistakes_2d(image, kernel, *, want: str) -> list[Mistake]:
         mistakes.append(Mistake(ref.convolve2d(image, kernel, mode="full"), "you returned the full output; the valid output has shape (H - KH + 1, W - KW + 1)"))
         mistakes.append(Mistake(rows, "you flipped the kernel upside down only; true convolution flips it along both axes: kernel[::-1, ::-1]"))
         mistakes.append(Mistake(cols, "you flipped the kernel left-right only; true convolution flips it along both axes: kernel[::-1, ::-1]"))
-    if kernel.shape[0] != kernel.shape[1] or not np.allclose(kernel, kernel.T):
-        good = xcorr if want == "xcorr" else conv
+    good = xcorr if want == "xcorr" else conv
+    if good.shape[0] > 1 and good.shape[1] > 1:
+        mistakes.append(Mistake(good[:-1, :-1], "your output is one row and one column short: a KH x KW kernel fits at H - KH + 1 rows and W - KW + 1 columns (the +1 counts the first position)"))
+    fits_transposed = kernel.shape[1] <= image.shape[0] and kernel.shape[0] <= image.shape[1]
+    if fits_transposed and (kernel.shape[0] != kernel.shape[1] or not np.allclose(kernel, kernel.T)):
         wrong = ref.cross_correlate2d(image, kernel.T) if want == "xcorr" else ref.convolve2d(image, kernel.T)
         if wrong.shape == good.shape:
             mistakes.append(Mistake(wrong, "your output matches the transposed kernel: index the kernel as kernel[m, n] with m the row (down) and n the column (across)"))
@@ -145,7 +206,16 @@ def _random_2d_cases(seed: int, count: int = 5):
         yield rng.standard_normal((h, w)), rng.standard_normal((kh, kw))
 
 
-_EXAMPLE_IMAGE = np.arange(20.0).reshape(4, 5)
+# Not a ramp: on a linear image many different kernels give the same output, so a flipped kernel
+# could pass unnoticed.
+_EXAMPLE_IMAGE = np.array(
+    [
+        [1.0, 2.0, 0.0, 3.0, 1.0],
+        [0.0, 1.0, 4.0, 1.0, 2.0],
+        [3.0, 0.0, 2.0, 5.0, 0.0],
+        [1.0, 4.0, 1.0, 0.0, 2.0],
+    ]
+)
 _EXAMPLE_KERNEL = np.array([[1.0, 2.0], [0.0, -1.0]])
 
 
