@@ -113,7 +113,9 @@ def image_folder():
             images, labels = [], []
             for label, name in enumerate(classes):
                 for index in range(per_class):
-                    image = rng.integers(0, 256, (size, size, 3), dtype=np.uint8)
+                    # 8x8 blocks of one colour: JPEG (8x8 blocks) keeps them close to the original
+                    blocks = rng.integers(0, 256, (size // 8 + 1, size // 8 + 1, 3), dtype=np.uint8)
+                    image = np.kron(blocks, np.ones((8, 8, 1), dtype=np.uint8))[:size, :size]
                     files[f"{prefix}{split}/{name}/{index:04d}{suffix}"] = encode(image, fmt)
                     images.append(image.transpose(2, 0, 1))
                     labels.append(CIFAR10_CLASSES.index(name) if name in CIFAR10_CLASSES else label)
