@@ -1,0 +1,399 @@
+"""Checks for notebook 04, channels and parameter counts.
+
+A multichannel convolution is checked against :func:`cnnlib.reference.conv2d_forward`; the
+counting functions against :mod:`cnnlib.arithmetic`. The checks recognise the usual wrong
+answers: the bias forgotten (or counted once per output unit of a convolution, or shared in a
+locally connected layer), ``groups`` ignored, the kernel treated as 1D (``k`` instead of
+``k * k``), the input channels not summed, the kernel flipped, and the missing ``+ 1`` of an
+output size.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from cnnlib import arithmetic as arith
+from cnnlib import reference as ref
+
+from .core import Mistake, as_array, as_int, call, check, expect_close, fail
+from .forbid import NO_CONV_LIBRARIES, NUMPY_ONLY
+
+#: Module prefixes the student's code may not import while it is graded.
+FORBIDDEN_IMPORTS = (
+    "torch",
+    "scipy.signal",
+    "scipy.ndimage",
+    "skimage",
+    "sklearn",
+    "cnnlib.reference",
+    "cnnlib.pytorch",
+    "cnnlib.arithmetic",
+)
+IMPORT_REASON = (
+    "these exercises ask you to write the convolution and the counts yourself with NumPy and Python "
+    "arithmetic, so libraries that already do them are switched off while your answers are graded"
+)
+
+COUNT_FORBID = NUMPY_ONLY
+
+
+def _fmt(a) -> str:
+    return np.array2string(np.asarray(a), precision=3, separator=", ")
+
+
+def _pair(value) -> tuple[int, int]:
+    return tuple(value) if isinstance(value, (tuple, list)) else (value, value)
+
+
+def _area(value) -> int:
+    h, w = _pair(value)
+    return h * w
+
+
+# ---------------------------------------------------------------------------------------------
+# conv2d_multichannel
+# ---------------------------------------------------------------------------------------------
+
+
+def _conv(x, w, b):
+    """The reference: valid, stride 1, x (C, H, W) -> (F, H', W')."""
+    return ref.conv2d_forward(x[None], w, b)[0][0]
+
+
+def _per_channel(x, w):
+    """(F, C, H', W'): each input channel's cross-correlation with its kernel slice, not summed."""
+    F, C = w.shape[:2]
+    maps = [[ref.cross_correlate2d(x[c], w[f, c]) for c in range(C)] for f in range(F)]
+    return np.array(maps)
+
+
+def _multichannel_mistakes(x, w, b) -> list[Mistake]:
+    C = x.shape[0]
+    good = _conv(x, w, b)
+    parts = _per_channel(x, w)  # (F, C, H', W')
+    mistakes = [
+        Mistake(good - b[:, None, None], "the bias is missing: add b[f] to every position of output slice f"),
+        Mistake(_conv(x, w[:, :, ::-1, ::-1], b), "your output equals true convolution (kernel flipped): a convolution layer cross-correlates, using each kernel slice as it is"),
+        Mistake(parts + b[:, None, None, None], "the input channels are not summed: each filter gives ONE output slice, the sum over channels c of the cross-correlation of x[c] with w[f, c], plus b[f]"),
+        Mistake(parts, "the input channels are not summed and the bias is missing: output slice f is sum over c of (x[c] cross-correlated with w[f, c]) + b[f]"),
+        Mistake(parts.mean(axis=1) + b[:, None, None], "you averaged over the input channels; a convolution sums the C per-channel results (then adds the bias)"),
+        Mistake(parts[:, 0] + b[:, None, None], "only input channel 0 is used: sum the contributions of all C input channels"),
+    ]
+    if C > 1:
+        mistakes.append(Mistake(good + (C - 1) * b[:, None, None], "the bias is added once per input channel; add b[f] once to each output slice, after summing over channels"))
+    if w.shape[0] == C:
+        mistakes.append(Mistake(_conv(x, w.transpose(1, 0, 2, 3), b), "you indexed the weights as w[c, f]; w has shape (F, C, KH, KW): filter f's slice for input channel c is w[f, c]"))
+    if w.shape[2] == w.shape[3] and not np.allclose(w, w.transpose(0, 1, 3, 2)):
+        mistakes.append(Mistake(_conv(x, w.transpose(0, 1, 3, 2), b), "your output matches transposed kernel slices: w[f, c, m, n] multiplies x[c, i + m, j + n] (m down, n across)"))
+    return mistakes
+
+
+def _check_multichannel(fn, x, w, b, *, dtype=np.float64):
+    name = "conv2d_multichannel(x, w, b)"
+    out = call(fn, x, w, b, forbid=NO_CONV_LIBRARIES)
+    out = as_array(out, name)
+    good = _conv(x, w, b)
+    if out.shape == (1, *good.shape):
+        fail(f"{name} returned shape {out.shape}: x is one image (C, H, W), so return (F, H', W') without a batch axis")
+    (C, H, W), (F, _, KH, KW) = x.shape, w.shape
+    expect_close(
+        out,
+        good,
+        name,
+        mistakes=_multichannel_mistakes(x, w, b),
+        why=f"one slice per filter, each (H - KH + 1, W - KW + 1): ({F}, {H} - {KH} + 1, {W} - {KW} + 1)",
+        inputs=f"x of shape {x.shape}, w of shape {w.shape}, b = {_fmt(b)}",
+    )
+
+
+_X_EXAMPLE = np.array(
+    [
+        [[1, 2, 0, 1, 3], [0, 1, 2, 2, 1], [3, 0, 1, 0, 2], [1, 1, 0, 2, 0]],
+        [[0, 1, 1, 0, 2], [2, 0, 0, 1, 1], [1, 2, 1, 0, 0], [0, 0, 2, 1, 1]],
+    ],
+    dtype=float,
+)  # (C=2, H=4, W=5)
+_W_EXAMPLE = np.array(
+    [
+        [[[1, 0], [0, -1]], [[0, 1], [2, 0]]],
+        [[[1, 1], [1, 1]], [[-1, 0], [0, 0]]],
+        [[[0, 0], [1, 0]], [[0, 0], [0, 3]]],
+    ],
+    dtype=float,
+)  # (F=3, C=2, 2, 2)
+_B_EXAMPLE = np.array([1.0, -2.0, 0.5])
+
+
+@check(points=2)
+def conv2d_multichannel_examples(conv2d_multichannel):
+    """conv2d_multichannel: shape and values for 3 filters on a 2-channel 4x5 input"""
+    _check_multichannel(conv2d_multichannel, _X_EXAMPLE, _W_EXAMPLE, _B_EXAMPLE)
+    # One filter, three channels, 1x1 kernel: a weighted sum of the channels at each pixel.
+    x = np.arange(3 * 2 * 3, dtype=float).reshape(3, 2, 3)
+    _check_multichannel(conv2d_multichannel, x, np.array([[[[0.5]], [[-1.0]], [[2.0]]]]), np.array([0.25]))
+
+
+def _random_multichannel_cases(seed: int, count: int = 5):
+    rng = np.random.default_rng(seed)
+    for _ in range(count):
+        C, F = (int(v) for v in rng.integers(1, 5, size=2))
+        KH, KW = (int(v) for v in rng.integers(1, 4, size=2))
+        H, W = int(rng.integers(KH, KH + 6)), int(rng.integers(KW, KW + 6))
+        yield rng.standard_normal((C, H, W)), rng.standard_normal((F, C, KH, KW)), rng.standard_normal(F)
+
+
+@check(points=3, hidden=True)
+def conv2d_multichannel_random(conv2d_multichannel, seed: int = 0):
+    """conv2d_multichannel: seeded random channels, filters and non-square kernels"""
+    for x, w, b in _random_multichannel_cases(seed):
+        _check_multichannel(conv2d_multichannel, x, w, b)
+    # A kernel as large as the input: one number per filter.
+    rng = np.random.default_rng(seed + 1)
+    _check_multichannel(conv2d_multichannel, rng.standard_normal((2, 3, 3)), rng.standard_normal((4, 2, 3, 3)), rng.standard_normal(4))
+
+
+# ---------------------------------------------------------------------------------------------
+# Counts: a shared comparison for whole numbers
+# ---------------------------------------------------------------------------------------------
+
+
+def _expect_count(value, expected: int, name: str, mistakes: list[Mistake], inputs: str, formula: str = "") -> None:
+    """Compare a whole-number answer; name the first mistake whose count it equals."""
+    got = as_int(value, name)
+    if got == expected:
+        return
+    for mistake in mistakes:
+        if mistake.output is not None and int(mistake.output) == got and int(mistake.output) != expected:
+            fail(f"{name}: {mistake.explanation}", f"On {inputs}: you returned {got}, the answer is {expected}.")
+    hint = f"; it should be {formula}" if formula else ""
+    fail(f"{name} returned {got}, which is wrong{hint}", f"On {inputs}: the answer is {expected}.")
+
+
+# ---------------------------------------------------------------------------------------------
+# conv_param_count
+# ---------------------------------------------------------------------------------------------
+
+
+def _conv_param_mistakes(cin, cout, k, bias, groups) -> list[Mistake]:
+    area = _area(k)
+    kh = _pair(k)[0]
+    per_group = cin // groups
+    b = int(bias)
+    mistakes = []
+    if bias:
+        mistakes.append(Mistake(area * per_group * cout, "the bias is missing: each output channel (filter) has one bias, so add out_channels when bias=True"))
+        mistakes.append(Mistake((area + 1) * per_group * cout, "you gave every kernel slice its own bias; a filter has ONE bias, shared by its slices and by every position: (KH*KW*C_in/groups + 1) * C_out"))
+    else:
+        mistakes.append(Mistake((area * per_group + 1) * cout, "bias=False: the layer has no bias, so do not add one per output channel"))
+    if groups > 1:
+        mistakes.append(Mistake((area * cin + b) * cout, "groups is ignored: with groups=g each filter sees only in_channels / g input channels, so it has KH*KW*in_channels/g weights"))
+        mistakes.append(Mistake((area * per_group + b) * (cout // groups), "you divided out_channels by groups as well; groups reduces the input channels each filter sees, while there are still out_channels filters"))
+    if area != kh:
+        mistakes.append(Mistake((kh * per_group + b) * cout, "the kernel is treated as 1D: a k x k kernel has k * k weights per input channel (KH * KW for a pair)"))
+    if per_group > 1:
+        mistakes.append(Mistake((area + b) * cout, "the input channels are missing: each filter has one KH x KW slice per input channel it sees, so multiply by in_channels / groups"))
+    return mistakes
+
+
+def _check_conv_params(fn, cin, cout, k, bias=True, groups=1):
+    name = "conv_param_count"
+    value = call(fn, cin, cout, k, bias=bias, groups=groups, forbid=COUNT_FORBID)
+    expected = arith.conv_param_count(cin, cout, k, bias=bias, groups=groups)
+    _expect_count(
+        value,
+        expected,
+        name,
+        _conv_param_mistakes(cin, cout, k, bias, groups),
+        f"in_channels={cin}, out_channels={cout}, kernel_size={k}, bias={bias}, groups={groups}",
+        "(KH * KW * in_channels / groups + 1) * out_channels, without the + 1 when bias=False",
+    )
+
+
+@check(points=1)
+def conv_param_count_examples(conv_param_count):
+    """conv_param_count: ten 5x5 filters on an RGB input, 3x3 and 1x1 layers, with and without bias"""
+    _check_conv_params(conv_param_count, 3, 10, 5)
+    _check_conv_params(conv_param_count, 64, 128, 3)
+    _check_conv_params(conv_param_count, 256, 64, 1, bias=False)
+    _check_conv_params(conv_param_count, 16, 8, (3, 5))
+
+
+@check(points=1)
+def conv_param_count_groups(conv_param_count):
+    """conv_param_count: grouped and depthwise convolutions (groups > 1)"""
+    _check_conv_params(conv_param_count, 32, 64, 3, groups=4)
+    _check_conv_params(conv_param_count, 32, 32, 3, bias=False, groups=32)
+
+
+@check(points=2, hidden=True)
+def conv_param_count_random(conv_param_count, seed: int = 0):
+    """conv_param_count: seeded random layers (kernel pairs, groups, bias on and off)"""
+    rng = np.random.default_rng(seed)
+    for _ in range(8):
+        groups = int(rng.choice([1, 1, 2, 3, 4]))
+        cin = groups * int(rng.integers(1, 9))
+        cout = groups * int(rng.integers(1, 9))
+        k = int(rng.integers(1, 8)) if rng.random() < 0.6 else (int(rng.integers(1, 6)), int(rng.integers(1, 6)))
+        _check_conv_params(conv_param_count, cin, cout, k, bias=bool(rng.random() < 0.7), groups=groups)
+
+
+# ---------------------------------------------------------------------------------------------
+# fc_param_count
+# ---------------------------------------------------------------------------------------------
+
+
+def _check_fc_params(fn, fin, fout, bias=True):
+    b = int(bias)
+    mistakes = []
+    if bias:
+        mistakes.append(Mistake(fin * fout, "the bias is missing: each output unit has one bias, so add out_features when bias=True"))
+        mistakes.append(Mistake(fin * fout + fin, "you counted one bias per INPUT feature; the bias belongs to each output unit: (in_features + 1) * out_features"))
+    else:
+        mistakes.append(Mistake((fin + 1) * fout, "bias=False: the layer has no bias, so count only the in_features * out_features weights"))
+    mistakes.append(Mistake(fin + fout + b * fout, "you added the sizes; a fully connected layer has one weight for every (input, output) pair: in_features * out_features"))
+    value = call(fn, fin, fout, bias=bias, forbid=COUNT_FORBID)
+    _expect_count(
+        value,
+        arith.fc_param_count(fin, fout, bias=bias),
+        "fc_param_count",
+        mistakes,
+        f"in_features={fin}, out_features={fout}, bias={bias}",
+        "(in_features + 1) * out_features, without the + 1 when bias=False",
+    )
+
+
+@check(points=1)
+def fc_param_count_examples(fc_param_count):
+    """fc_param_count: a 32x32x3 image to 10 classes, and a layer without bias"""
+    _check_fc_params(fc_param_count, 32 * 32 * 3, 10)
+    _check_fc_params(fc_param_count, 4096, 1000)
+    _check_fc_params(fc_param_count, 120, 84, bias=False)
+
+
+@check(points=1, hidden=True)
+def fc_param_count_random(fc_param_count, seed: int = 0):
+    """fc_param_count: seeded random layer sizes, bias on and off"""
+    rng = np.random.default_rng(seed)
+    for _ in range(6):
+        _check_fc_params(fc_param_count, int(rng.integers(1, 5000)), int(rng.integers(1, 500)), bias=bool(rng.random() < 0.6))
+
+
+# ---------------------------------------------------------------------------------------------
+# locally_connected_param_count
+# ---------------------------------------------------------------------------------------------
+
+
+def _out_size(i, k, s):
+    """The valid output size per axis as a pair, with its off-by-one and stride-ignored twins."""
+    (ih, iw), (kh, kw), (sh, sw) = _pair(i), _pair(k), _pair(s)
+    good = ((ih - kh) // sh + 1, (iw - kw) // sw + 1)
+    no_plus_one = ((ih - kh) // sh, (iw - kw) // sw)
+    no_stride = (ih - kh + 1, iw - kw + 1)
+    return good, no_plus_one, no_stride
+
+
+def _check_locally_connected(fn, cin, cout, i, k, s=1, bias=True):
+    (oh, ow), (mh, mw), (nh, nw) = _out_size(i, k, s)
+    area, kh = _area(k), _pair(k)[0]
+    ih, iw = _pair(i)
+    b = int(bias)
+    units = oh * ow * cout
+    weights = oh * ow * area * cin * cout
+    mistakes = []
+    if bias:
+        mistakes.append(Mistake(weights + cout, "the bias is shared per output channel, as in a convolution; a locally connected layer shares nothing, so every output unit (position and channel) has its own bias: H' * W' * out_channels biases"))
+        mistakes.append(Mistake(weights, "the bias is missing: a locally connected layer has one bias per output unit, H' * W' * out_channels of them"))
+    else:
+        mistakes.append(Mistake(weights + units, "bias=False: count only the weights, H' * W' * KH * KW * in_channels * out_channels"))
+    mistakes.append(Mistake((area * cin + b) * cout, "this is the count of a convolution (shared weights); a locally connected layer has a separate filter at each of the H' x W' output positions"))
+    if (mh, mw) != (oh, ow) and mh > 0 and mw > 0:
+        mistakes.append(Mistake(mh * mw * (area * cin + b) * cout, "the number of output positions is off by one: the output size is floor((input - kernel) / stride) + 1 per axis"))
+    if (nh, nw) != (oh, ow):
+        mistakes.append(Mistake(nh * nw * (area * cin + b) * cout, "the stride is ignored: with stride s there are floor((input - kernel) / s) + 1 output positions per axis"))
+    if (ih, iw) != (oh, ow):
+        mistakes.append(Mistake(ih * iw * (area * cin + b) * cout, "you used one filter per INPUT position; there is one per OUTPUT position, and the output (valid, no padding) is floor((input - kernel) / stride) + 1 per axis"))
+    if area != kh:
+        mistakes.append(Mistake(oh * ow * (kh * cin + b) * cout, "the kernel is treated as 1D: each filter has KH * KW weights per input channel"))
+    value = call(fn, cin, cout, i, k, stride=s, bias=bias, forbid=COUNT_FORBID)
+    _expect_count(
+        value,
+        arith.locally_connected_param_count(cin, cout, i, k, stride=s, bias=bias),
+        "locally_connected_param_count",
+        mistakes,
+        f"in_channels={cin}, out_channels={cout}, input_size={i}, kernel_size={k}, stride={s}, bias={bias}",
+        "H' * W' * (KH * KW * in_channels + 1) * out_channels, with H', W' the valid output size",
+    )
+
+
+@check(points=1)
+def locally_connected_param_count_examples(locally_connected_param_count):
+    """locally_connected_param_count: unshared 5x5 filters on 32x32x3, with stride 2, and without bias"""
+    _check_locally_connected(locally_connected_param_count, 3, 10, 32, 5)
+    _check_locally_connected(locally_connected_param_count, 3, 10, 32, 5, s=2)
+    _check_locally_connected(locally_connected_param_count, 8, 4, (10, 12), 3, bias=False)
+
+
+@check(points=2, hidden=True)
+def locally_connected_param_count_random(locally_connected_param_count, seed: int = 0):
+    """locally_connected_param_count: seeded random sizes, kernels and strides"""
+    rng = np.random.default_rng(seed)
+    for _ in range(8):
+        k = int(rng.integers(1, 6)) if rng.random() < 0.6 else (int(rng.integers(1, 5)), int(rng.integers(1, 5)))
+        kh, kw = _pair(k)
+        i = int(rng.integers(max(kh, kw), 20)) if rng.random() < 0.6 else (int(rng.integers(kh, 20)), int(rng.integers(kw, 20)))
+        s = int(rng.integers(1, 4))
+        _check_locally_connected(locally_connected_param_count, int(rng.integers(1, 6)), int(rng.integers(1, 6)), i, k, s=s, bias=bool(rng.random() < 0.7))
+
+
+# ---------------------------------------------------------------------------------------------
+# conv_macs
+# ---------------------------------------------------------------------------------------------
+
+
+def _check_macs(fn, cin, cout, k, o, groups=1):
+    area, kh = _area(k), _pair(k)[0]
+    positions, oh = _area(o), _pair(o)[0]
+    per_group = cin // groups
+    good = positions * cout * area * per_group
+    mistakes = []
+    if groups > 1:
+        mistakes.append(Mistake(positions * cout * area * cin, "groups is ignored: with groups=g each output sums over only in_channels / g input channels"))
+    if area != kh:
+        mistakes.append(Mistake(positions * cout * kh * per_group, "the kernel is treated as 1D: each output sums KH * KW * in_channels / groups products"))
+    if positions != oh:
+        mistakes.append(Mistake(oh * cout * area * per_group, "only one spatial axis of the output is counted: there are H' * W' output positions (output_size=n means n x n)"))
+    mistakes.append(Mistake(2 * good, "you counted FLOPs (a multiply and an add per product); count each multiply-accumulate once"))
+    mistakes.append(Mistake(good + positions * cout, "the bias additions are counted; a MAC is one multiply and its accumulation, and the bias is not counted"))
+    if cout > 1:
+        mistakes.append(Mistake(positions * area * per_group, "the output channels are missing: every one of the out_channels filters is applied at every output position"))
+    value = call(fn, cin, cout, k, o, groups=groups, forbid=COUNT_FORBID)
+    _expect_count(
+        value,
+        arith.conv_macs(cin, cout, k, o, groups=groups),
+        "conv_macs",
+        mistakes,
+        f"in_channels={cin}, out_channels={cout}, kernel_size={k}, output_size={o}, groups={groups}",
+        "H' * W' * out_channels * KH * KW * in_channels / groups",
+    )
+
+
+@check(points=1)
+def conv_macs_examples(conv_macs):
+    """conv_macs: a 3x3 layer on a 56x56 map, a 1x1 layer, a 5x5 layer with a rectangular output, a depthwise layer"""
+    _check_macs(conv_macs, 64, 64, 3, 56)
+    _check_macs(conv_macs, 256, 64, 1, 56)
+    _check_macs(conv_macs, 3, 10, 5, (28, 30))
+    _check_macs(conv_macs, 32, 32, 3, 16, groups=32)
+
+
+@check(points=2, hidden=True)
+def conv_macs_random(conv_macs, seed: int = 0):
+    """conv_macs: seeded random layers (kernel and output pairs, groups)"""
+    rng = np.random.default_rng(seed)
+    for _ in range(8):
+        groups = int(rng.choice([1, 1, 2, 4]))
+        cin = groups * int(rng.integers(1, 9))
+        cout = groups * int(rng.integers(1, 9))
+        k = int(rng.integers(1, 8)) if rng.random() < 0.6 else (int(rng.integers(1, 6)), int(rng.integers(1, 6)))
+        o = int(rng.integers(1, 40)) if rng.random() < 0.6 else (int(rng.integers(1, 40)), int(rng.integers(1, 40)))
+        _check_macs(conv_macs, cin, cout, k, o, groups=groups)
