@@ -9,6 +9,8 @@ non-integer raises ``TypeError``; both messages name the argument.
 - :mod:`~cnnlib.arithmetic.counts`: :func:`conv_param_count`, :func:`fc_param_count`,
   :func:`locally_connected_param_count`, :func:`conv_macs`, :func:`activation_memory`
 - :mod:`~cnnlib.arithmetic.receptive`: :func:`receptive_field`, :func:`effective_stride`
+- :mod:`~cnnlib.arithmetic.table`: :func:`layer_table`, all of the above for every layer of a
+  PyTorch model (imports torch when called)
 """
 
 from cnnlib.arithmetic.counts import (
@@ -20,9 +22,10 @@ from cnnlib.arithmetic.counts import (
 )
 from cnnlib.arithmetic.receptive import effective_stride, receptive_field
 from cnnlib.arithmetic.sizes import conv_output_size, pool_output_size, same_padding, transposed_conv_output_size
+from cnnlib.arithmetic.table import LayerRow, layer_table
 
 __all__ = [
     "conv_output_size", "same_padding", "pool_output_size", "transposed_conv_output_size",
     "conv_param_count", "fc_param_count", "locally_connected_param_count", "conv_macs", "activation_memory",
-    "receptive_field", "effective_stride",
+    "receptive_field", "effective_stride", "layer_table", "LayerRow",
 ]

@@ -83,11 +83,12 @@ def _fetch(url: str, dest: Path) -> None:
                 bar.update(len(chunk))
 
 
-def missing_files_help(dataset: str, subdir: str, filenames: Sequence[str]) -> str:
-    """What to do when a data set is neither local nor downloadable."""
+def missing_files_help(dataset: str, subdir: str, filenames: Sequence[str], root=None) -> str:
+    """Where a loader looked, and what to do when a data set is neither local nor downloadable."""
+    looked_in = ", ".join(str(folder) for folder in search_dirs(subdir, root))
     return (
-        f"To use {dataset} offline, put {', '.join(filenames)} in <DIR>/{subdir}/ and set the "
-        f"environment variable CNNLIB_DATA=<DIR> (or pass root=<DIR>), or put them in {cache_dir() / subdir}/."
+        f"Looked in: {looked_in}. To use {dataset} offline, put {', '.join(filenames)} in <DIR>/{subdir}/ "
+        f"and set the environment variable CNNLIB_DATA=<DIR> (or pass root=<DIR>), or put them in {cache_dir() / subdir}/."
     )
 
 

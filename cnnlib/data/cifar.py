@@ -79,6 +79,7 @@ def load_cifar10(split: str = "test", root=None) -> tuple[np.ndarray, np.ndarray
             cache.missing_files_help(
                 "CIFAR-10", SUBDIR,
                 [TARBALL + " (official)", "or an image folder train/<class>/*.jpg + test/<class>/*.jpg (a folder or a .zip)"],
+                root,
             ),
         )
     return _decoded(source, split)

@@ -132,7 +132,7 @@ def _locate(dataset: IdxDataset, filename: str, root) -> Path:
     found = cache.find_file(filename, dataset.subdir, root)
     if found is not None:
         return found
-    help_text = cache.missing_files_help(dataset.name, dataset.subdir, SPLIT_FILES["train"] + SPLIT_FILES["test"])
+    help_text = cache.missing_files_help(dataset.name, dataset.subdir, SPLIT_FILES["train"] + SPLIT_FILES["test"], root)
     return cache.download(
         [mirror + filename for mirror in dataset.mirrors],
         cache.cache_dir() / dataset.subdir / filename,

@@ -12,11 +12,10 @@ statistics are.
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import gaussian_filter1d
 
 from cnnlib._validate import as_int
 
-__all__ = ["load_mnist1d", "mnist1d_templates"]
+__all__ = ["load_mnist1d", "mnist1d_templates", "smooth"]
 
 # The paper's templates: each digit's outline read as one 12-point curve.
 TEMPLATES = np.array([
@@ -50,6 +49,15 @@ def mnist1d_templates() -> np.ndarray:
     return (x - x[:, :1]) / 6.0
 
 
+def smooth(x: np.ndarray, sigma: float = 2.0) -> np.ndarray:
+    """Gaussian smoothing as ``scipy.ndimage.gaussian_filter1d(x, sigma)``: radius ``4 sigma``,
+    mirrored edges (``d c b a | a b c d | d c b a``)."""
+    radius = int(4 * sigma + 0.5)
+    offsets = np.arange(-radius, radius + 1)
+    kernel = np.exp(-0.5 * (offsets / sigma) ** 2)
+    return np.convolve(np.pad(x, radius, mode="symmetric"), kernel / kernel.sum(), mode="valid")
+
+
 def _resample(x: np.ndarray, length: int) -> np.ndarray:
     """Linear interpolation of ``x`` onto ``length`` evenly spaced points over the same span."""
     return np.interp(np.linspace(0, 1, length), np.linspace(0, 1, len(x)), x)
@@ -64,7 +72,7 @@ def _distort(template: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     x *= 1 + SCALE_COEFF * (rng.random() - 0.5)                     # scale
     x = np.roll(x, rng.integers(MAX_TRANSLATION))                   # translate (circularly)
     flat = x == 0
-    x = np.where(flat, gaussian_filter1d(CORR_NOISE_SCALE * rng.standard_normal(stretched), 2), x)
+    x = np.where(flat, smooth(CORR_NOISE_SCALE * rng.standard_normal(stretched)), x)
     x = x + IID_NOISE_SCALE * rng.standard_normal(stretched)
     x = x - SHEAR_SCALE * (rng.random() - 0.5) * np.linspace(-0.5, 0.5, stretched)  # shear
     return _resample(x, FINAL_LENGTH)

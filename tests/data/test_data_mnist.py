@@ -126,9 +126,10 @@ def test_offline_without_a_copy_says_what_to_put_where(monkeypatch, tmp_path, su
     load, dataset = LOADERS[subdir]
     monkeypatch.setattr(cache, "_fetch", offline)
     with pytest.raises(DatasetNotFoundError) as info:
-        load("train")
+        load("train", root=tmp_path / "mine")
     message = str(info.value)
-    for needed in ("train-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz", f"<DIR>/{subdir}/", "CNNLIB_DATA",
+    for needed in (f"Looked in: {tmp_path / 'mine' / subdir}, {tmp_path / 'mine'}, {tmp_path / 'cache' / subdir}",
+                   "train-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz", f"<DIR>/{subdir}/", "CNNLIB_DATA",
                    str(tmp_path / "cache" / subdir), "network is unreachable", dataset.mirrors[0]):
         assert needed in message
     assert not (tmp_path / "cache" / subdir).exists() or list((tmp_path / "cache" / subdir).iterdir()) == []

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from cnnlib.data import load_mnist1d
-from cnnlib.data.mnist1d import mnist1d_templates
+from cnnlib.data.mnist1d import mnist1d_templates, smooth
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +42,15 @@ def test_templates_are_standardised_and_start_at_zero():
     np.testing.assert_allclose(templates[:, 0], 0)
     np.testing.assert_allclose(templates.std(axis=1), 1 / 6)
     assert len({t.tobytes() for t in templates}) == 10
+
+
+@pytest.mark.parametrize("length", [5, 72])
+@pytest.mark.parametrize("sigma", [1.0, 2.0])
+def test_smooth_matches_scipys_gaussian_filter(length, sigma):
+    from scipy.ndimage import gaussian_filter1d
+
+    x = np.random.default_rng(0).standard_normal(length)
+    np.testing.assert_allclose(smooth(x, sigma), gaussian_filter1d(x, sigma), rtol=1e-12, atol=1e-14)
 
 
 def test_classes_are_learnable_but_not_trivially(small):
