@@ -82,7 +82,7 @@ def batchnorm_forward(x, gamma, beta, running_mean, running_var, training=True, 
     momentum : float in [0, 1]
         PyTorch's convention, the weight of the new value: ``new = (1 - momentum) * running +
         momentum * batch``.
-    eps : float > 0
+    eps : float >= 0
         Added to the variance before the square root.
 
     Returns
@@ -111,8 +111,8 @@ def batchnorm_forward(x, gamma, beta, running_mean, running_var, training=True, 
         raise TypeError(f"training must be a bool, got {type(training).__name__} {training!r}")
     if isinstance(momentum, bool) or not isinstance(momentum, numbers.Real) or not 0 <= momentum <= 1:
         raise ValueError(f"momentum must be a float in [0, 1], got {momentum!r}")
-    if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not eps > 0:
-        raise ValueError(f"eps must be a float > 0, got {eps!r}")
+    if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not eps >= 0:
+        raise ValueError(f"eps must be a float >= 0, got {eps!r}")
     dtype = float_dtype(x, gamma, beta)
     x = x.astype(dtype, copy=False)
     axes = (0, *range(2, x.ndim))  # everything but the channel axis
@@ -179,7 +179,7 @@ def layernorm_forward(x, gamma, beta, eps=1e-5):
         Any ``(N, ...)``: each example is normalised over all of its values.
     gamma, beta : ndarray of shape x.shape[1:], or None
         Learnable element-wise scale and shift (None: 1 and 0).
-    eps : float > 0
+    eps : float >= 0
 
     Returns
     -------
@@ -193,8 +193,8 @@ def layernorm_forward(x, gamma, beta, eps=1e-5):
         raise ValueError(f"x must have at least 2 dimensions, (N, D) or (N, C, H, W), got shape {x.shape}")
     gamma = _check_vector(gamma, "gamma", x.shape[1:], f"x.shape[1:] for x of shape {x.shape}")
     beta = _check_vector(beta, "beta", x.shape[1:], f"x.shape[1:] for x of shape {x.shape}")
-    if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not eps > 0:
-        raise ValueError(f"eps must be a float > 0, got {eps!r}")
+    if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not eps >= 0:
+        raise ValueError(f"eps must be a float >= 0, got {eps!r}")
     dtype = float_dtype(x, gamma, beta)
     x = x.astype(dtype, copy=False)
     axes = tuple(range(1, x.ndim))  # each example's values

@@ -84,11 +84,11 @@ def _check_pool(x, kernel_size, stride, padding, ceil_mode):
     for axis, i, k, s, p in zip(("height", "width"), x.shape[2:], kernel_size, stride, padding):
         if 2 * p > k:
             raise ValueError(f"padding must be at most half the kernel size, expected <= {k // 2} for kernel_size {k}, got {p}")
-        if k > i + 2 * p:
-            raise ValueError(
-                f"kernel_size is larger than the padded input along the {axis}: expected <= i + 2p = {i + 2 * p}, got {k}"
-            )
-        out_size.append(_pool_output_size(i, k, s, p, bool(ceil_mode)))
+        out = _pool_output_size(i, k, s, p, bool(ceil_mode))
+        if out < 1:
+            limit = f"< i + 2p + s = {i + 2 * p + s}" if ceil_mode else f"<= i + 2p = {i + 2 * p}"
+            raise ValueError(f"kernel_size is larger than the padded input along the {axis}: expected {limit}, got {k}")
+        out_size.append(out)
     return kernel_size, stride, padding, tuple(out_size)
 
 
