@@ -28,7 +28,8 @@ def _unpack(layers):
 
 
 def _walk(layers):
-    """Arguments for :func:`per_axis`: every layer's settings under its own name."""
+    """Arguments for :func:`per_axis`: every layer's settings under its own name (so that an error
+    says ``layers[1] stride``), as ``kernel_size, stride, dilation`` triples in layer order."""
     arguments = {}
     for index, (kernel_size, stride, dilation) in enumerate(_unpack(layers)):
         arguments[f"layers[{index}] kernel_size"] = (kernel_size, 1)
@@ -38,8 +39,8 @@ def _walk(layers):
 
 
 def _receptive_field_axis(**settings):
-    field, jump = 1, 1
-    values = list(settings.values())
+    field, jump = 1, 1  # jump: input pixels between neighbouring units of the current layer
+    values = list(settings.values())  # keyword order is the order _walk inserted them
     for kernel_size, stride, dilation in zip(values[0::3], values[1::3], values[2::3]):
         field += dilation * (kernel_size - 1) * jump
         jump *= stride
