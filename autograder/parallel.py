@@ -137,7 +137,6 @@ def grade_class(course: Course, tasks: list[Task], *, jobs: int, settings: dict,
             bar.set_postfix_str(f"{task.student}/{task.assignment} {outcome.score:g}/{outcome.max_score:g}")
             bar.update(1)
     bar.close()
-    if progress:
-        elapsed = time.monotonic() - start
-        print(f"graded {len(tasks)} notebooks in {elapsed:.1f} s ({elapsed / len(tasks):.2f} s per notebook, {jobs} jobs)")
+    elapsed = time.monotonic() - start
+    print(f"graded {len(tasks)} notebooks in {elapsed:.1f} s ({elapsed / len(tasks):.2f} s per notebook, {jobs} jobs)")
     return outcomes

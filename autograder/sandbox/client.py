@@ -120,13 +120,13 @@ class Worker:
             self.kill()
             raise WorkerTimeout(f"no answer within {timeout:g} s")
         try:
+            # the answer has started to arrive; allow it time to finish, but not forever
             self.sock.settimeout(max(timeout, 30.0))
             reply, out_blobs = codec.recv(self.sock)
+            self.sock.settimeout(None)
         except (EOFError, OSError, ValueError, codec.FrameTooLarge) as exc:
             self.kill()
             raise WorkerDied(str(exc) or type(exc).__name__) from exc
-        finally:
-            self.sock.settimeout(None)
         if "fatal" in reply:
             raise RuntimeError(f"grading worker error: {reply['fatal']}")
         return reply, out_blobs
