@@ -59,7 +59,28 @@ def _reap() -> None:
             return
 
 
+_CHILDREN: set[int] = set()
+
+
+def _kill(pid: int) -> None:
+    """End a child and everything it started (it leads its own process group)."""
+    for kill in (os.killpg, os.kill):
+        try:
+            kill(pid, signal.SIGKILL)
+            return
+        except OSError:
+            continue
+
+
 def main() -> None:
+    try:
+        _serve()
+    finally:  # never leave a student's process behind (an infinite loop would run on)
+        for pid in list(_CHILDREN):
+            _kill(pid)
+
+
+def _serve() -> None:
     _preload(PRELOAD)
     control = socket.socket(fileno=os.dup(0))
     os.close(0)
@@ -84,17 +105,12 @@ def main() -> None:
                 if pid == 0:
                     _child(control, child_fd, message.get("config", {}))
                 os.close(child_fd)
+                _CHILDREN.add(pid)
                 _send(control, {"pid": pid})
             elif op == "kill":
                 pid = int(message["pid"])
-                for sig in (signal.SIGKILL,):
-                    try:
-                        os.killpg(pid, sig)
-                    except OSError:
-                        try:
-                            os.kill(pid, sig)
-                        except OSError:
-                            pass
+                _kill(pid)
+                _CHILDREN.discard(pid)
                 deadline = time.monotonic() + 5
                 while time.monotonic() < deadline:
                     try:
