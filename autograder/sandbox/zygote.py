@@ -20,6 +20,8 @@ import socket
 import sys
 import time
 
+_CHILDREN: set[int] = set()  # forked workers that have not been reaped yet
+
 PRELOAD = ("numpy", "matplotlib", "matplotlib.pyplot", "torch", "torch.nn", "torch.nn.functional")
 
 
@@ -57,9 +59,7 @@ def _reap() -> None:
             return
         if pid == 0:
             return
-
-
-_CHILDREN: set[int] = set()
+        _CHILDREN.discard(pid)  # never signal a pid that may since belong to another process
 
 
 def _kill(pid: int) -> None:

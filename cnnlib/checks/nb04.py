@@ -397,3 +397,69 @@ def conv_macs_random(conv_macs, seed: int = 0):
         k = int(rng.integers(1, 8)) if rng.random() < 0.6 else (int(rng.integers(1, 6)), int(rng.integers(1, 6)))
         o = int(rng.integers(1, 40)) if rng.random() < 0.6 else (int(rng.integers(1, 40)), int(rng.integers(1, 40)))
         _check_macs(conv_macs, cin, cout, k, o, groups=groups)
+
+
+# ---------------------------------------------------------------------------------------------
+# conv_layer_summary: output shape and parameter count of one layer (exam style)
+# ---------------------------------------------------------------------------------------------
+
+
+def _check_summary(fn, input_shape, num_filters, k, s=1, p=0):
+    name = "conv_layer_summary"
+    inputs = f"input_shape={input_shape}, num_filters={num_filters}, kernel_size={k}, stride={s}, padding={p}"
+    value = call(fn, input_shape, num_filters, k, stride=s, padding=p, forbid=COUNT_FORBID)
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        fail(f"{name} should return a pair (output_shape, num_params); it returned a {type(value).__name__}")
+    shape, params = value
+    if not isinstance(shape, (tuple, list)) or len(shape) != 3:
+        fail(f"{name}: the output shape should be a tuple (D_out, H', W') of three ints; you returned {shape!r}")
+    shape = tuple(as_int(v, f"{name}: an entry of the output shape") for v in shape)
+    C, H, W = input_shape
+    oh = arith.conv_output_size(H, k, s, p)
+    ow = arith.conv_output_size(W, k, s, p)
+    want = (num_filters, oh, ow)
+    if shape != want:
+        no_plus_one = (num_filters, (H + 2 * p - k) // s, (W + 2 * p - k) // s)
+        minus_pad = (num_filters, (H - 2 * p - k) // s + 1, (W - 2 * p - k) // s + 1)
+        no_stride = (num_filters, H + 2 * p - k + 1, W + 2 * p - k + 1)
+        if shape == (oh, ow, num_filters):
+            fail(f"{name}: your shape is (H', W', D_out); this course writes shapes channels first: (D_out, H', W')", f"On {inputs}: you returned {shape}.")
+        if shape[0] == C and C != num_filters:
+            fail(f"{name}: the output depth is the number of filters (one slice per filter), not the input depth", f"On {inputs}: you returned {shape}.")
+        for wrong, why in ((minus_pad, "padding is subtracted; it adds: H' = floor((H + 2P - K) / S) + 1"),
+                           (no_plus_one, "the + 1 is missing: H' = floor((H + 2P - K) / S) + 1"),
+                           (no_stride, "the stride is ignored: H' = floor((H + 2P - K) / S) + 1")):
+            if shape == wrong:
+                fail(f"{name}: {why}", f"On {inputs}: you returned {shape}, the output shape is {want}.")
+        fail(f"{name}: the output shape {shape} is wrong; it is (num_filters, H', W') with H' = floor((H + 2P - K) / S) + 1",
+             f"On {inputs}: the output shape is {want}.")
+    weights = k * k * C * num_filters
+    mistakes = [
+        Mistake(weights + num_filters * oh * ow, "you counted one bias per output unit; a convolution shares each filter's bias over all positions: one bias per filter, so the count does not depend on the input size"),
+        Mistake(weights, "the bias is missing: each filter has one"),
+        Mistake((k * C + 1) * num_filters, "the kernel is treated as 1D: a K x K filter over D_in channels has K * K * D_in weights"),
+        Mistake((k * k + 1) * num_filters, "the input depth is missing: each filter spans all D_in input channels, K * K * D_in weights"),
+        Mistake(oh * ow * (k * k * C + 1) * num_filters, "you gave every output position its own filter (a locally connected layer); a convolution shares one filter per output slice over all positions"),
+    ]
+    _expect_count(params, arith.conv_param_count(C, num_filters, k), f"{name}: num_params", mistakes, inputs,
+                  "(K * K * D_in + 1) * num_filters, whatever the input size, stride and padding")
+
+
+@check(points=1)
+def conv_layer_summary_examples(conv_layer_summary):
+    """conv_layer_summary: ten 5x5 filters on 3x32x32 with padding 2; then stride 2 and no padding"""
+    _check_summary(conv_layer_summary, (3, 32, 32), 10, 5, 1, 2)
+    _check_summary(conv_layer_summary, (3, 32, 32), 10, 5, 2, 0)
+    _check_summary(conv_layer_summary, (16, 28, 20), 32, 3, 1, 1)
+
+
+@check(points=2, hidden=True)
+def conv_layer_summary_random(conv_layer_summary, seed: int = 0):
+    """conv_layer_summary: seeded random layers; the count must not depend on the input size"""
+    rng = np.random.default_rng(seed)
+    for _ in range(6):
+        k = int(rng.choice([1, 3, 5, 7]))
+        p = int(rng.integers(0, k // 2 + 1))
+        s = int(rng.integers(1, 4))
+        shape = (int(rng.integers(1, 65)), int(rng.integers(k, 64)), int(rng.integers(k, 64)))
+        _check_summary(conv_layer_summary, shape, int(rng.integers(1, 129)), k, s, p)

@@ -365,3 +365,70 @@ def test_macs_mistakes(fn, words):
     result = run(nb04.conv_macs_examples, fn)
     assert not result.passed
     assert words in result.message, result.message
+
+
+# ---------------------------------------------------------------------------------------------
+# conv_layer_summary
+# ---------------------------------------------------------------------------------------------
+
+
+def summary_formula(input_shape, num_filters, kernel_size, stride=1, padding=0):
+    C, H, W = input_shape
+    out = lambda n: (n + 2 * padding - kernel_size) // stride + 1  # noqa: E731
+    return (num_filters, out(H), out(W)), (kernel_size * kernel_size * C + 1) * num_filters
+
+
+def summary_arrays(input_shape, num_filters, kernel_size, stride=1, padding=0):
+    # Count positions by sliding a window over a padded zero image; count parameters by arrays.
+    C, H, W = input_shape
+    rows = len(range(0, H + 2 * padding - kernel_size + 1, stride))
+    cols = len(range(0, W + 2 * padding - kernel_size + 1, stride))
+    weights = np.zeros((num_filters, C, kernel_size, kernel_size))
+    bias = np.zeros(num_filters)
+    return [num_filters, rows, cols], weights.size + bias.size
+
+
+def _wrong_params(extra):
+    def fn(input_shape, num_filters, kernel_size, stride=1, padding=0):
+        shape, params = summary_formula(input_shape, num_filters, kernel_size, stride, padding)
+        return shape, extra(params, shape, input_shape, num_filters, kernel_size)
+
+    return fn
+
+
+def _wrong_shape(shape_fn):
+    def fn(input_shape, num_filters, kernel_size, stride=1, padding=0):
+        shape, params = summary_formula(input_shape, num_filters, kernel_size, stride, padding)
+        return shape_fn(input_shape, num_filters, kernel_size, stride, padding, shape), params
+
+    return fn
+
+
+@pytest.mark.parametrize("fn", [summary_formula, summary_arrays])
+def test_summary_correct(fn):
+    assert run(nb04.conv_layer_summary_examples, fn).passed
+    for seed in (0, 1, 2):
+        assert run(nb04.conv_layer_summary_random, fn, seed=seed).passed
+
+
+@pytest.mark.parametrize(
+    "fn, words",
+    [
+        (_wrong_params(lambda p, s, i, f, k: p - f + f * s[1] * s[2]), "one bias per output unit"),
+        (_wrong_params(lambda p, s, i, f, k: p - f), "bias is missing"),
+        (_wrong_params(lambda p, s, i, f, k: (k * i[0] + 1) * f), "treated as 1D"),
+        (_wrong_params(lambda p, s, i, f, k: (k * k + 1) * f), "input depth is missing"),
+        (_wrong_params(lambda p, s, i, f, k: p * s[1] * s[2]), "locally connected"),
+        (_wrong_shape(lambda i, f, k, st, p, s: (s[1], s[2], s[0])), "channels first"),
+        (_wrong_shape(lambda i, f, k, st, p, s: (i[0], s[1], s[2])), "number of filters"),
+        (_wrong_shape(lambda i, f, k, st, p, s: (f, (i[1] - 2 * p - k) // st + 1, (i[2] - 2 * p - k) // st + 1)), "padding is subtracted"),
+        (_wrong_shape(lambda i, f, k, st, p, s: (f, (i[1] + 2 * p - k) // st, (i[2] + 2 * p - k) // st)), "+ 1 is missing"),
+        (_wrong_shape(lambda i, f, k, st, p, s: (f, i[1] + 2 * p - k + 1, i[2] + 2 * p - k + 1)), "stride is ignored"),
+        (lambda *a, **k: 760, "should return a pair"),
+    ],
+)
+def test_summary_mistakes(fn, words):
+    result = run(nb04.conv_layer_summary_examples, fn)
+    assert not result.passed
+    assert words in result.message, result.message
+    assert not run(nb04.conv_layer_summary_random, fn, seed=0).passed
