@@ -71,6 +71,10 @@ class CheckFailed(AssertionError):
     """A check's verdict that the student's answer is wrong; the message says what is wrong."""
 
 
+class NotWrittenYet(CheckFailed):
+    """The student's function still raises ``NotImplementedError`` (an unanswered exercise)."""
+
+
 @dataclass
 class CheckResult:
     """The outcome of one check call."""
@@ -81,6 +85,7 @@ class CheckResult:
     passed: bool
     message: str = ""  # empty when passed
     hidden: bool = False
+    not_written: bool = False  # failed because the exercise is not answered yet
 
     @property
     def earned(self) -> float:
@@ -94,6 +99,8 @@ class NotebookReporter:
         if result.passed:
             pts = "point" if result.points == 1 else "points"
             print(f"\u2714 {result.title} [{result.points:g} {pts}]")
+        elif result.not_written:  # an unanswered exercise reads as such, not as a wrong answer
+            raise NotImplementedError(f"{result.title}\n{result.message}")
         else:
             raise CheckFailed(f"{result.title}\n{result.message}")
 
@@ -149,7 +156,7 @@ def check(points: float, *, hidden: bool = False):
                 fn(*args, **kwargs)
                 result = CheckResult(fn.__name__, title, points, True, "", hidden)
             except CheckFailed as exc:
-                result = CheckResult(fn.__name__, title, points, False, str(exc), hidden)
+                result = CheckResult(fn.__name__, title, points, False, str(exc), hidden, isinstance(exc, NotWrittenYet))
             except Exception as exc:  # the check could not make sense of the answer
                 detail = "" if hidden else f" ({type(exc).__name__}: {exc})"
                 result = CheckResult(
@@ -342,7 +349,7 @@ def _raise_for_report(name: str, report: dict, *, allow_error: bool = False) -> 
     error = report.get("error")
     if error is not None and not allow_error:
         if error.type_name == "NotImplementedError":
-            raise CheckFailed(f"{name} is not written yet: it still raises NotImplementedError")
+            raise NotWrittenYet(f"{name} is not written yet: it still raises NotImplementedError")
         if error.type_name in ("TimeoutError_", "ProcessDied_"):
             raise CheckFailed(f"{name}: {error.message}")
         raise CheckFailed(f"{name} raised {error.describe()}")
@@ -376,7 +383,7 @@ def call_expecting_error(
     if exc is None:
         fail(f"{name} should raise {error.__name__} here, but it returned {describe(value)}")
     if exc.type_name == "NotImplementedError":
-        raise CheckFailed(f"{name} is not written yet: it still raises NotImplementedError")
+        raise NotWrittenYet(f"{name} is not written yet: it still raises NotImplementedError")
     if error.__name__ not in exc.mro:
         raise CheckFailed(f"{name} should raise {error.__name__} here, but it raised {exc.describe()}")
     return exc.message
