@@ -28,7 +28,7 @@ from cnnlib.pytorch.data import cifar10_loaders
 from cnnlib.pytorch.device import resolve_device
 from cnnlib.pytorch.models import get_model
 from cnnlib.pytorch.seeding import seed_everything
-from cnnlib.pytorch.train import evaluate, fit
+from cnnlib.pytorch.train import fit
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ def run(recipe: Recipe, args, device: torch.device) -> None:
         device=device, compile=args.compile, seed=args.seed, progress=not args.no_progress,
     )
     wall = time.perf_counter() - start
-    test = evaluate(model, test_loader)
+    test = {"top1": history.val_top1[-1], "top5": history.val_top5[-1], "loss": history.val_loss[-1]}  # the test set is the validation set
     reached = history.time_to_accuracy(recipe.target)
 
     # Throughput on a fixed slice of the training set, so that the two settings see the same batches.
