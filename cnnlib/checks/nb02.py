@@ -19,7 +19,7 @@ import numpy as np
 
 from cnnlib import reference as ref
 
-from .core import Missing, Mistake, as_array, call, check, expect_close, expect_shape, fail
+from .core import Missing, Mistake, NotWrittenYet, as_array, call, check, expect_close, expect_shape, fail
 from .forbid import NO_CONV_LIBRARIES
 
 #: What the student's code may not import while graded (the autograder's sandbox enforces it).
@@ -156,8 +156,8 @@ _CHOICE_MISTAKES = {
 @check(points=1)
 def horizontal_kernel_choice(answer):
     """Multiple choice: which kernel finds horizontal edges"""
-    if isinstance(answer, Missing):
-        fail("answer_horizontal is not defined: run the cell where you set it")
+    if answer is None or isinstance(answer, Missing):  # the released cell sets it to None
+        raise NotWrittenYet("answer_horizontal is not set yet: set it to a letter and run its cell")
     if not isinstance(answer, str) or answer.strip().strip("()").lower() not in CHOICES:
         fail(f"answer_horizontal should be one of the letters 'a', 'b', 'c', 'd'; it is {answer!r}")
     letter = answer.strip().strip("()").lower()

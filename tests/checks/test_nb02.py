@@ -97,7 +97,8 @@ def test_multiple_choice():
     assert_fails(nb02.horizontal_kernel_choice, "d", "blurs")
     assert_fails(nb02.horizontal_kernel_choice, "e", "one of the letters")
     assert_fails(nb02.horizontal_kernel_choice, 3, "one of the letters")
-    assert_fails(nb02.horizontal_kernel_choice, Missing("answer_horizontal"), "not defined")
+    assert_fails(nb02.horizontal_kernel_choice, Missing("answer_horizontal"), "not set yet")
+    assert run(nb02.horizontal_kernel_choice, None).not_written
     # the kernel that the question calls correct is one the kernel check accepts, and the others are not
     assert_passes(nb02.horizontal_edge_kernel_responses, lambda: nb02.CHOICES["c"])
     for letter in "abd":
