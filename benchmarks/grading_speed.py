@@ -7,8 +7,9 @@ The class: for every student and notebook, one of four kinds in turn:
   full         the reference solutions
   blank        the student version as released
   partial      the first half of the solution cells answered
-  adversarial  the solutions plus an attack, in rotation: NumPy's comparisons patched to always
-               agree; a cell that never ends; a cell that kills the process
+  adversarial  wrong answers (functions that return zeros) plus an attack, in rotation: the course's
+               check results rewritten so that every check passes; a cell that never ends; a
+               cell that kills the process
 
 Both graders get the same per-cell time limit. The mean score per kind is printed for both, which
 also shows what the isolation buys: plain nbgrader runs the tests in the student's kernel.
@@ -34,7 +35,9 @@ from autograder.course import Course, course_notebooks  # noqa: E402
 from autograder.gradebook import scores  # noqa: E402
 
 ATTACKS = [
-    "import numpy as np\nnp.testing.assert_allclose = lambda *a, **k: None\nnp.allclose = lambda *a, **k: True\n",
+    # In the student's own kernel (plain nbgrader) this makes every check report a pass.
+    "import cnnlib.checks.core as _core\n_Real = _core.CheckResult\n"
+    "_core.CheckResult = lambda name, title, points, passed, *rest: _Real(name, title, points, True)\n",
     "while True:\n    pass\n",
     "import os\nos.abort()\n",
 ]
@@ -44,13 +47,26 @@ def _strip_markers(source: str) -> str:
     return "\n".join(line for line in source.splitlines() if "### BEGIN SOLUTION" not in line and "### END SOLUTION" not in line)
 
 
+def _wrong(solution: str) -> str:
+    """The same names as the solution, defined wrongly: functions return zeros, values are 0."""
+    import ast
+
+    lines = ["import numpy as np"]
+    for node in ast.parse(solution).body:
+        if isinstance(node, ast.FunctionDef):
+            lines.append(f"def {node.name}(*args, **kwargs):\n    return np.zeros(1)")
+        elif isinstance(node, ast.Assign):
+            lines.extend(f"{t.id} = 0" for t in node.targets if isinstance(t, ast.Name))
+    return "\n".join(lines)
+
+
 def make_submission(source: Path, release: Path, kind: str, index: int) -> nbformat.NotebookNode:
     src = nbformat.read(str(source), as_version=4)
     solutions = {c.metadata["nbgrader"]["grade_id"]: _strip_markers(c.source) for c in src.cells if c.metadata.get("nbgrader", {}).get("solution")}
     nb = nbformat.read(str(release), as_version=4)
     ids = [c.metadata["nbgrader"]["grade_id"] for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")]
     answer = set()
-    if kind in ("full", "adversarial"):
+    if kind == "full":
         answer = set(ids)
     elif kind == "partial":
         answer = set(ids[: len(ids) // 2])
@@ -58,6 +74,8 @@ def make_submission(source: Path, release: Path, kind: str, index: int) -> nbfor
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         if grade_id in answer:
             cell.source = solutions[grade_id]
+        elif kind == "adversarial" and grade_id in solutions:
+            cell.source = _wrong(solutions[grade_id])
     if kind == "adversarial":
         attack = nbformat.v4.new_code_cell(ATTACKS[index % len(ATTACKS)])
         first_test = next(i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade"))
