@@ -332,7 +332,7 @@ def test_answer_mistakes():
     assert_fails(nb03.answer_upsample, 34, "(n - 1) * s")
     assert_fails(nb03.answer_dilated, (1, 31), "ignored the dilation")
     assert_fails(nb03.answer_dilated, (2, 64), "ignored the stride")
-    assert_fails(nb03.answer_dilated, (2, 30), "subtracted the padding")
+    assert_fails(nb03.answer_dilated, (2, 28), "subtracted the padding")
     assert_fails(nb03.answer_no_padding, 30, "step by step")
 
 
