@@ -40,7 +40,7 @@ __all__ = [
 
 #: The size, in bytes, of the im2col columns that the fast convolution builds at a time (a few
 #: MB: they stay in the CPU cache between being written and being multiplied).
-COLUMNS_BYTES = 64 * 2**20
+COLUMNS_BYTES = 4 * 2**20
 
 
 class Conv2dCache(NamedTuple):
@@ -53,6 +53,7 @@ class Conv2dCache(NamedTuple):
     padding: tuple[int, int]
     dilation: tuple[int, int]
     groups: int
+    cols: np.ndarray | None  # (groups, C // groups * KH * KW, N * OH * OW) when the batch was one slice, else None
 
 
 def _output_size(size: int, kernel: int, stride: int, padding: int, dilation: int) -> int:
@@ -293,13 +294,15 @@ def conv2d_forward(x, w, b, stride=1, padding=0, dilation=1, groups=1):
     F, C_g, KH, KW = w.shape
     w_g = w.reshape(groups, F // groups, C_g * KH * KW)
     out = np.empty((N, F, *out_size), dtype=dtype)
-    for chunk in _batch_chunks(N, C, (KH, KW), out_size, dtype.itemsize):
+    chunks = _batch_chunks(N, C, (KH, KW), out_size, dtype.itemsize)
+    for chunk in chunks:
         cols = _conv_columns(x[chunk], (KH, KW), stride, padding, dilation, groups, out_size, dtype)  # (G, C_g*KH*KW, n*L)
         out_t = (w_g @ cols).reshape(F, -1, *out_size)  # (F, n, OH, OW)
         out[chunk] = out_t.transpose(1, 0, 2, 3)
     if b is not None:
         out += b.astype(dtype, copy=False)[:, None, None]
-    return out, Conv2dCache(x, w, b is not None, stride, padding, dilation, groups)
+    kept_cols = cols if len(chunks) == 1 else None  # small enough to keep for the backward pass
+    return out, Conv2dCache(x, w, b is not None, stride, padding, dilation, groups, kept_cols)
 
 
 def _check_dout(dout, cache: Conv2dCache) -> np.ndarray:
@@ -336,10 +339,10 @@ def conv2d_backward(dout, cache: Conv2dCache):
 
     Notes
     -----
-    The columns are rebuilt slice by slice of the batch, as in :func:`conv2d_forward`, rather than
-    kept from the forward pass: rebuilding them in cache is cheaper than storing them in memory.
+    When the forward pass split the batch into slices, the columns are rebuilt slice by slice here:
+    rebuilding them in cache is cheaper than storing all of them in memory and reading them back.
     """
-    x, w, has_bias, stride, padding, dilation, groups = cache
+    x, w, has_bias, stride, padding, dilation, groups, kept_cols = cache
     dout = _check_dout(dout, cache)
     N, C, H, W = x.shape
     F, C_g, KH, KW = w.shape
@@ -350,7 +353,10 @@ def conv2d_backward(dout, cache: Conv2dCache):
     for chunk in _batch_chunks(N, C, (KH, KW), out_size, x.dtype.itemsize):
         x_chunk = x[chunk]
         n = x_chunk.shape[0]
-        cols = _conv_columns(x_chunk, (KH, KW), stride, padding, dilation, groups, out_size, x.dtype)
+        if kept_cols is not None and n == N:
+            cols = kept_cols
+        else:
+            cols = _conv_columns(x_chunk, (KH, KW), stride, padding, dilation, groups, out_size, x.dtype)
         dout_g = dout[chunk].transpose(1, 0, 2, 3).reshape(groups, F // groups, -1)  # (G, F_g, n*L)
         dw += dout_g @ cols.transpose(0, 2, 1)
         dcols = w_g.transpose(0, 2, 1) @ dout_g  # (G, C_g*KH*KW, n*L)
@@ -402,7 +408,7 @@ def conv2d_forward_naive(x, w, b, stride=1, padding=0, dilation=1, groups=1):
                 for j in range(OW):
                     window = x_pad[n, channels, i * sh : i * sh + dh * (KH - 1) + 1 : dh, j * sw : j * sw + dw * (KW - 1) + 1 : dw]
                     out[n, f, i, j] = np.sum(window * w[f]) + (b[f] if b is not None else 0)
-    return out, Conv2dCache(x, w, b is not None, stride, padding, dilation, groups)
+    return out, Conv2dCache(x, w, b is not None, stride, padding, dilation, groups, None)
 
 
 def conv2d_backward_naive(dout, cache: Conv2dCache):
@@ -425,7 +431,7 @@ def conv2d_backward_naive(dout, cache: Conv2dCache):
     For each output ``(n, f, i, j)`` with window ``x_pad[n, channels, rows, cols]``:
     ``dx_pad[window] += dout[n, f, i, j] * w[f]`` and ``dw[f] += dout[n, f, i, j] * window``.
     """
-    x, w, has_bias, (sh, sw), (ph, pw), (dh, dw_), groups = cache
+    x, w, has_bias, (sh, sw), (ph, pw), (dh, dw_), groups, _ = cache
     dout = _check_dout(dout, cache)
     N, C, H, W = x.shape
     F, C_g, KH, KW = w.shape

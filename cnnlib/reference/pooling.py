@@ -156,8 +156,8 @@ def maxpool2d_forward(x, kernel_size, stride=None, padding=0, ceil_mode=False):
         for kw in range(KW):
             value = x_pad[_offset_slices(kh, kw, stride, out_size)]  # (N, C, OH, OW)
             larger = (value > out) | np.isnan(value)  # strict '>': the first of equal maxima stays
-            out = np.where(larger, value, out)
-            argmax[larger] = kh * KW + kw
+            np.copyto(out, value, where=larger)
+            np.copyto(argmax, kh * KW + kw, where=larger)
     return out, MaxPool2dCache(x.shape, x.dtype, argmax, kernel_size, stride, padding)
 
 
