@@ -73,7 +73,8 @@ def random_crop_flip(images: torch.Tensor, rng: torch.Generator | None = None, p
     images : Tensor of shape (N, C, H, W)
         The batch (apply before normalising, so that the padding is black).
     rng : torch.Generator, optional
-        A CPU generator for the offsets and flips; by default PyTorch's global one.
+        A generator on the images' device for the offsets and flips (drawing on the device keeps a
+        GPU pipeline free of host round trips); by default PyTorch's global one for that device.
     padding : int
         Largest shift in pixels.
 
@@ -87,8 +88,8 @@ def random_crop_flip(images: torch.Tensor, rng: torch.Generator | None = None, p
     if padding < 0:
         raise ValueError(f"padding must be >= 0, got {padding}")
     n, _, h, w = images.shape
-    offsets = torch.randint(0, 2 * padding + 1, (2, n), generator=rng).to(images.device)  # (2, N): rows, columns
-    flip = (torch.rand(n, generator=rng) < 0.5).to(images.device)  # (N,)
+    offsets = torch.randint(0, 2 * padding + 1, (2, n), generator=rng, device=images.device)  # (2, N): rows, columns
+    flip = torch.rand(n, generator=rng, device=images.device) < 0.5  # (N,)
     padded = F.pad(images, (padding,) * 4)  # (N, C, H + 2p, W + 2p)
     rows = offsets[0, :, None] + torch.arange(h, device=images.device)  # (N, H)
     cols = offsets[1, :, None] + torch.arange(w, device=images.device)  # (N, W)
@@ -112,7 +113,7 @@ def prepare_batch(images: torch.Tensor, mean: torch.Tensor, std: torch.Tensor, *
     pad_to : int, optional
         Zero-pad every side equally to this height and width first (MNIST's 28x28 to LeNet-5's 32x32).
     rng : torch.Generator, optional
-        CPU generator for the augmentation.
+        Generator for the augmentation, on the images' device.
 
     Returns
     -------
@@ -177,20 +178,22 @@ class GPULoader:
         self.images = images.to(self.device)  # uint8: a quarter of the memory of float32
         self.labels = labels.to(self.device)
         self.batch_size, self.shuffle, self.augment, self.pad_to, self.drop_last = batch_size, shuffle, augment, pad_to, drop_last
-        self.mean, self.std = torch.as_tensor(mean, dtype=torch.float32), torch.as_tensor(std, dtype=torch.float32)
-        self.rng = None if seed is None else torch.Generator().manual_seed(seed)
+        self.mean = torch.as_tensor(mean, dtype=torch.float32).to(self.device)
+        self.std = torch.as_tensor(std, dtype=torch.float32).to(self.device)
+        # With a seed, one stream of random numbers runs through all the epochs.
+        self.seeded_rng = None if seed is None else torch.Generator(self.device).manual_seed(seed)
 
     def __len__(self) -> int:
         n = len(self.labels)
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
     def __iter__(self):
-        rng = self.rng
-        if rng is None:
-            rng = torch.Generator().manual_seed(int(torch.empty((), dtype=torch.int64).random_().item()))
+        rng = self.seeded_rng
+        if rng is None:  # a new stream each epoch, seeded from PyTorch's global generator
+            rng = torch.Generator(self.device).manual_seed(int(torch.empty((), dtype=torch.int64).random_().item()))
+        # Everything random is drawn on the device: no host round trip stalls the GPU's queue.
         n = len(self.labels)
-        order = torch.randperm(n, generator=rng) if self.shuffle else torch.arange(n)
-        order = order.to(self.device)
+        order = torch.randperm(n, generator=rng, device=self.device) if self.shuffle else torch.arange(n, device=self.device)
         for i in range(len(self)):
             index = order[i * self.batch_size : (i + 1) * self.batch_size]
             x = prepare_batch(self.images[index], self.mean, self.std, augment=self.augment, pad_to=self.pad_to, rng=rng)
