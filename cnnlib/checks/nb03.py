@@ -37,27 +37,43 @@ NO_SIZE_LIBRARIES = Forbid(
 # ---------------------------------------------------------------------------------------------
 
 
-def _size(value, label: str) -> int:
-    """The student's size as an int; a float is the "no floor" mistake."""
+class _FromFloat(int):
+    """A whole number that arrived as a float: right or wrong, it still needs // (the note says why)."""
+
+    note: str = ""
+
+
+def _size(value, label: str, verb: str = "returned") -> int:
+    """The student's size as an int; a fraction is the "no floor" mistake. A whole float (28.0)
+    becomes a :class:`_FromFloat`, so that a wrong formula is named first and the float after."""
     if isinstance(value, (bool, np.bool_)) or value is None:
-        fail(f"{label} returned {describe(value)}; it should return an int")
+        fail(f"{label} {verb} {describe(value)}; it should be an int")
     if isinstance(value, (int, np.integer)):
         return int(value)
     if isinstance(value, (float, np.floating)):
         if float(value).is_integer():
-            fail(
-                f"{label} returned a float ({float(value)!r}): the formula floors the division, so use "
-                "floor division // (which also keeps the result an int) instead of /"
+            size = _FromFloat(int(value))
+            size.note = (
+                f"{label} {verb} a float ({float(value)!r}): the formula floors the division, so use floor "
+                "division // (which also keeps the result an int) instead of /"
             )
+            return size
         fail(
-            f"{label} returned {float(value)!r}, a fraction: you did not floor the division. A window "
+            f"{label} {verb} {float(value)!r}, a fraction: you did not floor the division. A window "
             "only counts when it fits entirely, so round down with // (floor division)"
         )
-    fail(f"{label} returned {describe(value)}; it should return an int")
+    fail(f"{label} {verb} {describe(value)}; it should be an int")
+
+
+def _float_note(value) -> str | None:
+    parts = value if isinstance(value, tuple) else (value,)
+    return next((v.note for v in parts if isinstance(v, _FromFloat)), None)
 
 
 def _compare(value: int, expected: int, label: str, mistakes: list[tuple[int | None, str]], inputs: str) -> None:
     if value == expected:
+        if _float_note(value):
+            fail(_float_note(value))
         return
     for wrong, explanation in mistakes:
         if wrong is not None and wrong != expected and value == wrong:
@@ -367,16 +383,18 @@ def _answer(value, name: str, length: int | None = None):
     if value is None or isinstance(value, Missing):
         raise NotWrittenYet(f"{name} is not set yet: compute it and run its cell")
     if length is None:
-        return _size(value, name)
+        return _size(value, name, "is")
     if isinstance(value, np.ndarray):
         value = value.tolist()
     if not isinstance(value, (tuple, list)) or len(value) != length:
         fail(f"{name} should be a tuple of {length} whole numbers; it is {describe(value)}")
-    return tuple(_size(v, name) for v in value)
+    return tuple(_size(v, name, "holds") for v in value)
 
 
 def _compare_answer(value, expected, name, mistakes):
     if value == expected:
+        if _float_note(value):
+            fail(_float_note(value))
         return
     for wrong, explanation in mistakes:
         if wrong is not None and wrong != expected and value == wrong:

@@ -182,7 +182,7 @@ def test_conv_mistakes():
     assert_fails(examples, missing_one, "missing +1", "conv_output_size(32, 5)")
     assert_fails(hidden, missing_one, "missing +1", seed=0)
     no_floor = conv_variant(lambda n, k, s, p, d: (n + 2 * p - d * (k - 1) - 1) / s + 1)
-    assert_fails(examples, no_floor, "float", "//")
+    assert_fails(examples, no_floor, "returned a float", "//")
     assert_fails(examples, conv_variant(lambda n, k, s, p, d: (n - 2 * p - d * (k - 1) - 1) // s + 1), "subtracted the padding", "lecture notes")
     assert_fails(examples, conv_variant(lambda n, k, s, p, d: (n + p - d * (k - 1) - 1) // s + 1), "added the padding once")
     assert_fails(examples, conv_variant(lambda n, k, s, p, d: (n + 2 * p - k) // s + 1), "ignored the dilation")
@@ -314,8 +314,10 @@ def test_answer_mistakes():
     assert_fails(nb03.answer_volume, (10, 32, 32), "(height, width, depth)")
     assert_fails(nb03.answer_volume, 32, "tuple of 3")
     assert_fails(nb03.answer_no_padding, 27, "forgets the +1", "lecture notes")
-    assert_fails(nb03.answer_no_padding, 28.0, "float")
-    assert_fails(nb03.answer_stride3, 7 / 3 + 1 - 1 / 3, "float")  # (7 - 3) / 3 + 1 = 2.333...; this one is 3.0
+    assert_fails(nb03.answer_no_padding, 28.0, "is a float")
+    assert_fails(nb03.answer_volume, (24.0, 24.0, 10), "subtracted the padding")  # the formula first, the float later
+    assert_fails(nb03.answer_volume, (32.0, 32.0, 10), "holds a float")
+    assert_fails(nb03.answer_stride3, 3.0, "rounded up")  # a wrong whole float: the formula's mistake comes first
     assert_fails(nb03.answer_stride3, (7 - 3) / 3 + 1, "fraction")
     assert_fails(nb03.answer_stride3, 3, "rounded up")
     assert_fails(nb03.answer_stride3, 1, "missing +1")
