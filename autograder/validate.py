@@ -146,7 +146,8 @@ def validate(path: Path, *, run_source: bool = True, run_student: bool = True, g
     for marker in ("### BEGIN SOLUTION", "### END SOLUTION", "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"):
         if marker in released_text:
             report.problems.append(f"the student version still contains '{marker}'")
-    leaked = [line for line in solution_lines(path) if line in released_text]
+    released_lines = {line.strip() for cell in nbformat.read(str(release), as_version=4).cells for line in cell.source.splitlines()}
+    leaked = [line for line in solution_lines(path) if line in released_lines]
     if leaked:
         report.problems.append(f"the student version contains solution or hidden-test text, e.g. {leaked[0]!r}")
     report.graded_functions = _graded_functions(path)

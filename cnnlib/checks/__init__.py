@@ -8,6 +8,7 @@ test cells: ``from cnnlib.checks import nb01``.
 from .core import (  # noqa: F401
     CheckFailed,
     CheckResult,
+    NotWrittenYet,
     Construct,
     Missing,
     Mistake,

@@ -44,7 +44,7 @@ class Forbid:
         return Forbid(
             modules=tuple(dict.fromkeys(self.modules + other.modules)),
             functions=tuple(dict.fromkeys(self.functions + other.functions)),
-            reason=self.reason or other.reason,
+            reason=other.reason or self.reason,  # the rule added on is the more specific one
         )
 
     def to_json(self) -> dict:
