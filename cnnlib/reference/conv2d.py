@@ -9,7 +9,9 @@ Two versions compute the same thing:
 
   (``g`` the group of filter ``f``, ``C_g = C // groups`` its input channels);
 - :func:`conv2d_forward` / :func:`conv2d_backward`: the fast default. It lays the input out as
-  columns (im2col), so that the whole layer is one matrix multiply per group, done by BLAS.
+  columns (im2col), so that the layer becomes a matrix multiply per group, done by BLAS; a large
+  batch is processed a few images at a time so that the columns stay in the CPU cache
+  (:data:`COLUMNS_BYTES`).
 
 Both share one cache type, so either backward accepts either forward's cache.
 
