@@ -34,8 +34,17 @@ setup: $(STAMP)
 system-deps:
 	@bash scripts/system-deps.sh
 
+# JupyterLab 4 on the repository, opening notebooks/00_start_here.ipynb. nbgrader's extensions come
+# with the nbgrader package (enabled in .venv/etc/jupyter): Validate in the notebook toolbar, and the
+# Nbgrader menu's Formgrader, which reads ./nbgrader_config.py and shows the course in ./course
+# (the folder `cnncourse release` and `cnncourse grade` fill). LAB_ARGS passes options, e.g.
+# `make lab LAB_ARGS="--no-browser --port 8899"`.
+LAB_ARGS ?=
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
+
 lab: setup
-	$(BIN)/jupyter lab --notebook-dir=. notebooks/00_start_here.ipynb
+	@mkdir -p course
+	$(BIN)/jupyter lab --ServerApp.root_dir=. $(ALLOW_ROOT) $(LAB_ARGS) notebooks/00_start_here.ipynb
 
 test: setup system-deps
 	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Install the Debian packages that two test groups need, when they are missing:
-#   chromium            the real-browser test of the course in JupyterLab
+# Install the Debian packages that the tests and the grader use, when they are missing:
+#   chromium            the real-browser test of the course in JupyterLab (tests/browser)
 #   postgresql          the autograder's PostgreSQL gradebook test
+#   bubblewrap          the grader's outer sandbox (no network, read-only file system, course
+#                       folder hidden); without it the grader uses its in-process layers only
 # Only as root on a Debian/Ubuntu machine; elsewhere print what is missing and go on
 # (those tests then skip with a reason). A second run installs nothing.
 set -u
 missing=()
 command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
 if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   missing+=(postgresql)
 fi
