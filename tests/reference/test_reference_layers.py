@@ -175,3 +175,14 @@ def test_dropout_same_seed_same_mask_and_eval_is_identity(rng):
     np.testing.assert_array_equal(dropout_backward(x, None), x)
     out32, mask32 = dropout_forward(x.astype(np.float32), 0.5, True, np.random.default_rng(7))
     assert out32.dtype == np.float32 and mask32.dtype == np.float32
+
+
+def test_flatten_and_dropout_backward_match_gradcheck(rng):
+    x = rng.standard_normal((2, 3, 2, 2))
+    dout = rng.standard_normal((2, 12))
+    _, cache = flatten_forward(x)
+    assert rel_error(flatten_backward(dout, cache), gradcheck(lambda z: flatten_forward(z)[0], x, dout)) < 1e-7
+    dout = rng.standard_normal(x.shape)
+    _, mask = dropout_forward(x, 0.4, True, np.random.default_rng(5))
+    numerical = gradcheck(lambda z: dropout_forward(z, 0.4, True, np.random.default_rng(5))[0], x, dout)  # the same mask each call
+    assert rel_error(dropout_backward(dout, mask), numerical) < 1e-7
