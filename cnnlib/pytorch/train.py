@@ -120,7 +120,7 @@ def evaluate(model: nn.Module, loader, device=None, *, amp: bool | None = None, 
     amp = use_amp_by_default(device) if amp is None else amp
     channels_last = use_channels_last_by_default(device) if channels_last is None else channels_last
     model.to(device, memory_format=torch.channels_last if channels_last else torch.contiguous_format).eval()
-    total_loss = torch.zeros((), device=device, dtype=torch.float64)
+    total_loss = torch.zeros((), device=device)  # float32: MPS has no float64
     correct1 = torch.zeros((), device=device, dtype=torch.int64)
     correct5 = torch.zeros((), device=device, dtype=torch.int64)
     count = 0
@@ -222,7 +222,7 @@ def fit(
     history = History()
     for epoch in range(1, epochs + 1):
         network.train()
-        loss_sum = torch.zeros((), device=device, dtype=torch.float64)
+        loss_sum = torch.zeros((), device=device)  # float32: MPS has no float64
         correct = torch.zeros((), device=device, dtype=torch.int64)
         count = 0
         refresh_every = max(1, len(train_loader) // 10)
