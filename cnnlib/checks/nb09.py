@@ -20,7 +20,7 @@ from cnnlib.reference.normalization import batchnorm_backward as _ref_bn_backwar
 from cnnlib.reference.normalization import batchnorm_forward as _ref_bn_forward
 from cnnlib.reference.normalization import layernorm_forward as _ref_ln_forward
 
-from .core import Construct, Mistake, as_array, call, check, describe, expect_close, expect_shape, fail
+from .core import CheckFailed, Construct, Mistake, as_array, call, check, describe, expect_close, expect_shape, fail
 from .forbid import NUMPY_ONLY
 
 FORBIDDEN_IMPORTS = (
@@ -222,7 +222,13 @@ def _check_bn_backward(forward, backward, x, gamma, beta, rm, rv, dout, *, momen
     out = as_array(out, "batchnorm_forward output")
     if out.shape != exp_out.shape or not np.allclose(out, exp_out, rtol=1e-6, atol=1e-8):
         fail("batchnorm_backward is checked with the cache from your batchnorm_forward, whose training-mode output is not right yet: make batchnorm_forward pass its checks first")
-    grads = call(backward, dout, cache, forbid=NUMPY_ONLY)
+    try:
+        grads = call(backward, dout, cache, forbid=NUMPY_ONLY)
+    except CheckFailed as exc:
+        if "'tuple' object has no attribute" in str(exc):
+            # A NamedTuple cache reaches the grader's copy of batchnorm_backward as a plain tuple.
+            fail(f"{exc}\nWhile grading, your cache comes back to batchnorm_backward as a plain tuple: unpack it by position (x_hat, inv_std, ... = cache) or make it a dict")
+        raise
     dx, dgamma, dbeta = _unpack(grads, 3, "batchnorm_backward", "(dx, dgamma, dbeta)")
     exp_dx, exp_dgamma, exp_dbeta = _ref_bn_backward(dout, ref_cache)
     axes = _bn_axes(x)

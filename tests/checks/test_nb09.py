@@ -542,3 +542,16 @@ def test_random_crop_flip_keeps_uint8_in_the_hidden_check():
         return crop_flip_loops(images.astype(np.float64), rng, padding)
 
     assert_fails(nb09.random_crop_flip_random, to_float, expect="keep the input's dtype", seed=1)
+
+
+def test_batchnorm_backward_reading_a_plain_tuple_cache_by_name_gets_a_hint():
+    """While grading, a NamedTuple cache comes back as a plain tuple; the message says what to do."""
+
+    def forward(x, gamma, beta, running_mean, running_var, training=True, momentum=0.1, eps=1e-5):
+        out, rm, rv, cache = bn_forward_vectorised(x, gamma, beta, running_mean, running_var, training, momentum, eps)
+        return out, rm, rv, tuple(cache)
+
+    def backward(dout, cache):
+        return bn_backward_vectorised(dout, (cache.x_hat,) + tuple(cache[1:]))
+
+    assert_fails(nb09.batchnorm_backward_examples, forward, backward, expect="unpack it by position")
