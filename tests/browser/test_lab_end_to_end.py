@@ -222,6 +222,9 @@ def test_student_and_instructor_in_jupyterlab(jupyterlab, page, tmp_path):
             grading.kill()
             grading.wait()
     assert grading.returncode == 0, grade_output
+    assert "the grader failed" not in grade_output, f"cnncourse grade could not grade the submission:\n{grade_output}"
+    checks_csv = (root / "course" / "reports" / "checks.csv").read_text()
+    assert f"\n{STUDENT},{ASSIGNMENT}," in checks_csv, f"no check results for {STUDENT}:\n{grade_output}"
     timings["grade"] = time.monotonic() - t0
 
     # -- 5. The instructor opens formgrader from the Nbgrader menu ---------------------------------
