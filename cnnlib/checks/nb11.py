@@ -27,7 +27,7 @@ import numpy as np
 
 from cnnlib import arithmetic as arith
 
-from .core import Mistake, as_array, as_int, call, check, describe, expect_close, expect_shape, fail, is_hidden, probe
+from .core import Missing, Mistake, NotWrittenYet, as_array, as_int, call, check, describe, expect_close, expect_shape, fail, is_hidden, probe
 from .forbid import NUMPY_ONLY, Forbid
 
 #: Module prefixes the student's code may not import while it is graded.
@@ -467,7 +467,14 @@ def _on_meta(build):
         return build()
 
 
+def unanswered(value, name: str) -> None:
+    """None (the released placeholder) or an undefined name reads as an unanswered question."""
+    if value is None or isinstance(value, Missing):
+        raise NotWrittenYet(f"{name} is not set yet: compute it and run its cell")
+
+
 def _compare_count(value, expected: int, name: str, mistakes: list[Mistake]) -> None:
+    unanswered(value, name)
     got = as_int(value, name)
     if got == expected:
         return
