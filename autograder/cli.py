@@ -140,7 +140,7 @@ def cmd_grade(args) -> int:
             return
         course.write_json(result_path(course, task.student, task.assignment), {"key": task.key, "outcome": outcome.to_json()})
         reports.write_graded_notebook(course.autograded / task.student / task.assignment / f"{task.assignment}.ipynb", task.path, course.source_notebook(task.assignment), outcome)
-        gradebook.record(course.db_url, [outcome])
+        gradebook.record(course.db_url, [outcome], {(task.student, task.assignment): course.submitted_timestamp(task.student, task.assignment)})
 
     jobs = args.jobs or os.cpu_count() or 1
     grade_class(course, tasks, jobs=min(jobs, max(len(tasks), 1)), settings=settings, on_result=on_result, progress=not args.quiet)

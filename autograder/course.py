@@ -82,6 +82,18 @@ class Course:
             return []
         return sorted(p.name for p in self.source.iterdir() if (p / f"{p.name}.ipynb").is_file())
 
+    def submitted_timestamp(self, student: str, assignment: str):
+        """The submission time nbgrader's collect wrote (``timestamp.txt``), or None."""
+        from nbgrader.utils import parse_utc
+
+        path = self.submitted / student / assignment / "timestamp.txt"
+        if not path.is_file():
+            return None
+        try:
+            return parse_utc(path.read_text().strip())
+        except (ValueError, OSError):
+            return None
+
     def submissions(self, assignments: list[str] | None = None, students: list[str] | None = None) -> list[tuple[str, str, Path]]:
         """``(student, assignment, notebook path)`` for every submitted notebook we know how to grade."""
         known = set(assignments or self.assignments())

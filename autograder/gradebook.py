@@ -6,8 +6,6 @@ cell that has one is flagged for review when its automatic score changes, as nbg
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 from .course import _ensure_alembic_on_path
 from .grading import NotebookOutcome
 
@@ -19,8 +17,14 @@ def open_gradebook(db_url: str):
     return Gradebook(db_url)
 
 
-def record(db_url: str, outcomes: list[NotebookOutcome]) -> None:
-    """Write every outcome's per-cell automatic scores (one transaction per notebook)."""
+def record(db_url: str, outcomes: list[NotebookOutcome], timestamps: dict | None = None) -> None:
+    """Write every outcome's per-cell automatic scores (one transaction per notebook).
+
+    ``timestamps`` maps ``(student, assignment)`` to the submission's time as nbgrader records it
+    (``submitted/<student>/<assignment>/timestamp.txt``, None when absent): formgrader counts a
+    submission as autograded only when the gradebook holds that same time.
+    """
+    timestamps = timestamps or {}
     import warnings
 
     from nbgrader.api import MissingEntry
@@ -29,10 +33,12 @@ def record(db_url: str, outcomes: list[NotebookOutcome]) -> None:
         warnings.simplefilter("ignore")  # nbgrader's add_submission trips SQLAlchemy's autoflush warnings
         for outcome in outcomes:
             gb.update_or_create_student(outcome.student)
+            timestamp = timestamps.get((outcome.student, outcome.assignment))
             try:
                 submission = gb.find_submission(outcome.assignment, outcome.student)
             except MissingEntry:
-                submission = gb.add_submission(outcome.assignment, outcome.student, timestamp=datetime.now(timezone.utc).isoformat())
+                submission = gb.add_submission(outcome.assignment, outcome.student)
+            submission.timestamp = timestamp
             for cell in outcome.cells:
                 try:
                     grade = gb.find_grade(cell.grade_id, outcome.notebook, outcome.assignment, outcome.student)
@@ -42,7 +48,6 @@ def record(db_url: str, outcomes: list[NotebookOutcome]) -> None:
                 grade.auto_score = cell.earned
                 grade.needs_manual_grade = bool(grade.manual_score is not None and changed)
             gb.db.commit()
-            del submission
 
 
 def scores(db_url: str) -> dict[str, dict[str, float]]:

@@ -38,7 +38,7 @@ def check_rows(outcome: NotebookOutcome, manifest: dict | None = None) -> list[d
             seen[check.name] = seen.get(check.name, 0) + 1
             rows.append(
                 dict(student=outcome.student, assignment=outcome.assignment, notebook=outcome.notebook, grade_id=cell.grade_id,
-                     check=check.name, points=check.earned, max_points=check.points, message=check.message)
+                     check=check.name, points=f"{check.earned:g}", max_points=f"{check.points:g}", message=check.message)
             )
         for name, points in expected.get(cell.grade_id, []):
             if seen.get(name, 0) > 0:
@@ -46,12 +46,12 @@ def check_rows(outcome: NotebookOutcome, manifest: dict | None = None) -> list[d
                 continue
             rows.append(
                 dict(student=outcome.student, assignment=outcome.assignment, notebook=outcome.notebook, grade_id=cell.grade_id,
-                     check=name, points=0, max_points=points, message=f"not run: {cell.error or 'the test cell stopped before this check'}")
+                     check=name, points="0", max_points=f"{points:g}", message=f"not run: {cell.error or 'the test cell stopped before this check'}")
             )
         if not cell.checks and not expected.get(cell.grade_id):
             rows.append(
                 dict(student=outcome.student, assignment=outcome.assignment, notebook=outcome.notebook, grade_id=cell.grade_id,
-                     check="(cell)", points=cell.earned, max_points=cell.points, message=cell.error or "")
+                     check="(cell)", points=f"{cell.earned:g}", max_points=f"{cell.points:g}", message=cell.error or "")
             )
     return rows
 
@@ -75,7 +75,8 @@ def write_grades_csv(path: Path, scores: dict[str, dict[str, float]], max_scores
     def write(handle):
         writer = csv.writer(handle)
         writer.writerow(["student_id", *assignments, "total", "max_total"])
-        writer.writerow(["(max)", *[f"{max_scores[a]:g}" for a in assignments], f"{sum(max_scores.values()):g}", ""])
+        total = f"{sum(max_scores.values()):g}"
+        writer.writerow(["(max)", *[f"{max_scores[a]:g}" for a in assignments], total, total])
         for student in sorted(scores):
             row = [scores[student].get(a, 0.0) for a in assignments]
             writer.writerow([student, *[f"{v:g}" for v in row], f"{sum(row):g}", f"{sum(max_scores.values()):g}"])

@@ -13,7 +13,6 @@ import functools
 import os
 import shutil
 import subprocess
-import tempfile
 
 
 @functools.lru_cache(maxsize=1)
@@ -33,12 +32,20 @@ def bwrap_available() -> str | None:
     return path if probe.returncode == 0 else None
 
 
-def bwrap_command(command: list[str], *, hidden_paths: tuple[str, ...] = ()) -> list[str] | None:
-    """``command`` wrapped in bubblewrap, or None when bubblewrap cannot run here."""
+def bwrap_command(command: list[str], *, hidden_paths: tuple[str, ...] = (), scratch: str | None = None) -> list[str] | None:
+    """``command`` wrapped in bubblewrap, or None when bubblewrap cannot run here.
+
+    The file system is read-only except ``scratch``, the workers' private temporary folder (the
+    caller points ``TMPDIR`` at it). ``/tmp`` itself stays visible read-only, so that a Python
+    installation or a course checkout kept there still works; the audit hook keeps the worker
+    from reading what is not its own there.
+    """
     path = bwrap_available()
     if path is None:
         return None
-    args = [path, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", tempfile.gettempdir()]
+    args = [path, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
+    if scratch:
+        args += ["--bind", os.path.realpath(scratch), os.path.realpath(scratch)]
     args += ["--unshare-net", "--unshare-ipc", "--die-with-parent", "--new-session"]
     for hidden in hidden_paths:
         if os.path.isdir(hidden):

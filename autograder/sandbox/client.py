@@ -10,9 +10,11 @@ from __future__ import annotations
 import json
 import os
 import select
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 
 from cnnlib.checks.core import StudentError
@@ -35,14 +37,17 @@ class Zygote:
     def __init__(self, *, hidden_paths: tuple[str, ...] = (), use_bwrap: bool | None = None, log_path: str | None = None):
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         command = [sys.executable, "-m", "autograder.sandbox.zygote"]
+        self.scratch = tempfile.mkdtemp(prefix="cnncourse-scratch-")  # the workers' TMPDIR
+        os.chmod(self.scratch, 0o711)  # a worker that drops to `nobody` can enter its own folder, not list others'
+        os.makedirs(os.path.join(self.scratch, "matplotlib"))
         self.bwrap = False
         if use_bwrap is not False:
-            wrapped = bwrap_command(command, hidden_paths=hidden_paths)
+            wrapped = bwrap_command(command, hidden_paths=hidden_paths, scratch=self.scratch)
             if wrapped is not None:
                 command, self.bwrap = wrapped, True
             elif use_bwrap:
                 raise RuntimeError("bubblewrap was requested but cannot run on this machine")
-        env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", MPLBACKEND="Agg")
+        env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", MPLBACKEND="Agg", TMPDIR=self.scratch, MPLCONFIGDIR=os.path.join(self.scratch, "matplotlib"))
         env.pop("CNNLIB_DATA_WRITE", None)
         log = open(log_path, "ab") if log_path else subprocess.DEVNULL
         self.process = subprocess.Popen(command, stdin=child, stdout=log, stderr=log, env=env, close_fds=True)
@@ -96,6 +101,7 @@ class Zygote:
             self.process.kill()
             self.process.wait()
         self.control.close()
+        shutil.rmtree(self.scratch, ignore_errors=True)
 
 
 class Worker:

@@ -96,6 +96,7 @@ class NotebookReporter:
     """In a notebook: print a line for a pass, raise ``AssertionError`` for a failure."""
 
     def record(self, result: CheckResult) -> None:
+        __tracebackhide__ = True  # noqa: F841 - IPython leaves this frame out of tracebacks
         if result.passed:
             pts = "point" if result.points == 1 else "points"
             print(f"\u2714 {result.title} [{result.points:g} {pts}]")
@@ -151,6 +152,7 @@ def check(points: float, *, hidden: bool = False):
 
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
+            __tracebackhide__ = True  # noqa: F841 - students see their test cell, not this frame
             token = _hidden.set(hidden)
             try:
                 fn(*args, **kwargs)

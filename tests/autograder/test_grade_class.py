@@ -267,3 +267,18 @@ def test_self_check_shows_visible_checks_only(graded, capsys):
     out = capsys.readouterr().out
     assert "PASS [1/1] cross_correlate1d: valid length and values on small examples" in out
     assert "_random" not in out and "hidden" not in out.split("visible checks:")[0]
+
+
+@pytest.mark.slow
+def test_formgrader_counts_submissions_as_autograded(graded):
+    """nbgrader's own API (what formgrader shows) sees every graded submission as autograded,
+    including one that nbgrader's collect stamped with a timestamp.txt."""
+    course, _ = graded
+    stamped = course.submitted / "carol" / ASSIGNMENT / "timestamp.txt"
+    stamped.write_text("2026-11-20 10:00:00.000000 UTC")
+    assert cnncourse(["grade", "--course", str(course.root), "--student", "carol", "--force", *course.grade_args]) == 0
+    api = course.nbgrader_api()
+    autograded = api.get_autograded_students(ASSIGNMENT)
+    assert {"alice", "bob", "carol", "dave"} <= autograded
+    carol = api.get_submission(ASSIGNMENT, "carol")
+    assert carol["autograded"] and carol["score"] == 4
