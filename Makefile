@@ -46,8 +46,10 @@ lab: setup
 	@mkdir -p course
 	$(BIN)/jupyter lab --ServerApp.root_dir=. $(ALLOW_ROOT) $(LAB_ARGS) notebooks/00_start_here.ipynb
 
+# Two test processes on two cores: one BLAS/OpenMP thread each, or they oversubscribe the cores
+# and NumPy/PyTorch slow down many times over.
 test: setup system-deps
-	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
 
 bench: setup
 	$(BIN)/python -m cnnlib.bench

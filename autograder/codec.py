@@ -101,6 +101,8 @@ def encode(value, blobs: list, *, make_handle=None, depth: int = 0):
         return encode(float.__float__(value), blobs, depth=depth + 1)
     if isinstance(value, str):
         return str.__str__(value)
+    if isinstance(value, tuple) and hasattr(type(value), "_fields") and make_handle is not None:
+        return make_handle(value)  # a NamedTuple (a layer's cache): its attribute names matter
     if isinstance(value, (list, tuple)):
         items = [encode(v, blobs, make_handle=make_handle, depth=depth + 1) for v in list.__iter__(list(value))]
         return {"__tuple__": items} if isinstance(value, tuple) else {"__list__": items}

@@ -413,9 +413,35 @@ def apply_limits(memory_limit_mb: int, cpu_seconds: int) -> None:
             pass
 
 
-def drop_privileges() -> str | None:
-    """As root, become the unprivileged user ``nobody``; returns the user name, or None."""
+def _world_readable(path: str) -> bool:
+    """Whether any user can reach ``path``: every parent searchable and the path itself readable."""
+    import stat
+
+    path = os.path.realpath(path)
+    try:
+        if not os.stat(path).st_mode & stat.S_IROTH:
+            return False
+        parent = os.path.dirname(path)
+        while True:
+            if not os.stat(parent).st_mode & stat.S_IXOTH:
+                return False
+            if parent == os.path.dirname(parent):
+                return True
+            parent = os.path.dirname(parent)
+    except OSError:
+        return False
+
+
+def drop_privileges(needed: tuple[str, ...] = ()) -> str | None:
+    """As root, become the unprivileged user ``nobody``; returns the user name, or None.
+
+    Only when ``nobody`` could still read every path in ``needed`` (the Python installation and
+    the libraries): a Python kept under ``/root``, say, would stop importing anything new. The
+    other layers apply either way.
+    """
     if os.geteuid() != 0:
+        return None
+    if not all(_world_readable(p) for p in needed if os.path.exists(p)):
         return None
     import pwd
 

@@ -95,7 +95,11 @@ def lock_down(policy: Policy, denied_roots: tuple[str, ...]) -> str:
             os.chown(tmpdir, nobody.pw_uid, nobody.pw_gid)
         except (KeyError, OSError):
             pass
-    drop_privileges()
+    import sysconfig
+
+    paths = sysconfig.get_paths()
+    user = drop_privileges(tuple(paths[k] for k in ("stdlib", "purelib", "platlib") if paths.get(k)))
+    policy.extra["user"] = user or "unchanged"
     os.chdir(tmpdir)
     os.environ["HOME"] = tmpdir
     os.environ["MPLBACKEND"] = "Agg"

@@ -22,7 +22,16 @@ import time
 
 _CHILDREN: set[int] = set()  # forked workers that have not been reaped yet
 
-PRELOAD = ("numpy", "matplotlib", "matplotlib.pyplot", "torch", "torch.nn", "torch.nn.functional")
+PRELOAD = (
+    "numpy",
+    "numpy.random",
+    "secrets",  # numpy's default_rng imports it on first use
+    "matplotlib",
+    "matplotlib.pyplot",
+    "torch",
+    "torch.nn",
+    "torch.nn.functional",
+)
 
 
 def _preload(modules) -> None:

@@ -21,7 +21,6 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
 
 from cnnlib.data import cache
 from cnnlib.data.errors import CorruptFileError, DatasetNotFoundError
@@ -189,6 +188,9 @@ def _decode(source: Path, split: str, entries, read) -> tuple[np.ndarray, np.nda
             f"unknown: {sorted(found - set(CIFAR10_CLASSES))}, missing: {sorted(set(CIFAR10_CLASSES) - found)}"
         )
     entries.sort(key=lambda entry: (CIFAR10_CLASSES.index(entry[0]), str(entry[1])))
+    # Pillow only here, so that the rest of cnnlib.data works where it is not installed.
+    from PIL import Image, UnidentifiedImageError
+
     images = np.empty((len(entries), 32, 32, 3), dtype=np.uint8)  # NHWC, as PIL gives it
     for index, (_, name) in enumerate(entries):
         try:
