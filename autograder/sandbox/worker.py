@@ -21,7 +21,7 @@ import tempfile
 import traceback
 
 from cnnlib.checks import probes
-from cnnlib.checks.core import Missing, run_student
+from cnnlib.checks.core import run_student
 from cnnlib.checks.forbid import Forbid, Watcher
 
 from .. import codec

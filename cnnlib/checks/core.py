@@ -28,7 +28,6 @@ remote objects.
 from __future__ import annotations
 
 import contextvars
-import copy
 import functools
 import traceback
 from dataclasses import dataclass, field
@@ -57,7 +56,9 @@ __all__ = [
     "expect_equal",
     "expect_shape",
     "fail",
+    "fmt_array",
     "is_hidden",
+    "pair",
     "probe",
 ]
 
@@ -409,6 +410,16 @@ def probe(obj, name: str, *args, forbid: Forbid | None = None, time_limit: float
 # --------------------------------------------------------------------------------------------
 # Reading and comparing answers
 # --------------------------------------------------------------------------------------------
+
+
+def fmt_array(a) -> str:
+    """An array as a short literal for messages: ``[1., 0., -1.]``."""
+    return np.array2string(np.asarray(a), precision=3, separator=", ")
+
+
+def pair(value) -> tuple:
+    """An int or a pair as a pair: ``3 -> (3, 3)``."""
+    return tuple(value) if isinstance(value, (tuple, list)) else (value, value)
 
 
 def describe(value, limit: int = 6) -> str:

@@ -13,28 +13,15 @@ import numpy as np
 
 from cnnlib import reference as ref
 
-from .core import Mistake, as_array, call, check, expect_close, fail
-from .forbid import NO_CONV_LIBRARIES
+from .core import Mistake, as_array, call, check, expect_close, fail, fmt_array
+from .forbid import NO_CONV_LIBRARIES, NUMPY_ONLY
 
 #: What the student's code may not import while graded (the autograder's sandbox enforces it).
-FORBIDDEN_IMPORTS = (
-    "torch",
-    "scipy.signal",
-    "scipy.ndimage",
-    "skimage",
-    "sklearn",
-    "cnnlib.reference",
-    "cnnlib.pytorch",
-    "cnnlib.arithmetic",
-)
+FORBIDDEN_IMPORTS = NUMPY_ONLY.modules
 IMPORT_REASON = (
     "this notebook asks you to write the convolution sums yourself with NumPy, so libraries that "
     "already compute them (PyTorch, SciPy's signal and ndimage, scikit-image, cnnlib) are not available here"
 )
-
-
-def _fmt(a: np.ndarray) -> str:
-    return np.array2string(np.asarray(a), precision=3, separator=", ")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -71,7 +58,7 @@ def _check_1d(fn, name, x, w, want: str):
         f"{name}(x, w)",
         mistakes=_mistakes_1d(x, w, want=want),
         why=f"valid output: len(x) - len(w) + 1 = {len(x)} - {len(w)} + 1 = {len(x) - len(w) + 1}",
-        inputs=f"x = {_fmt(x)}, w = {_fmt(w)}",
+        inputs=f"x = {fmt_array(x)}, w = {fmt_array(w)}",
     )
 
 
@@ -130,7 +117,7 @@ def _check_full(fn, x, w):
         name,
         mistakes=mistakes,
         why=f"full output: len(x) + len(w) - 1 = {n} + {k} - 1 = {n + k - 1}",
-        inputs=f"x = {_fmt(x)}, w = {_fmt(w)}",
+        inputs=f"x = {fmt_array(x)}, w = {fmt_array(w)}",
     )
 
 
@@ -194,7 +181,7 @@ def _check_2d(fn, name, image, kernel, want: str):
         f"{name}(image, kernel)",
         mistakes=_mistakes_2d(image, kernel, want=want),
         why=f"(H - KH + 1, W - KW + 1) = ({h} - {kh} + 1, {w} - {kw} + 1)",
-        inputs=f"an image of shape {image.shape} and the kernel {_fmt(kernel)}",
+        inputs=f"an image of shape {image.shape} and the kernel {fmt_array(kernel)}",
     )
 
 

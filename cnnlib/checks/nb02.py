@@ -19,28 +19,15 @@ import numpy as np
 
 from cnnlib import reference as ref
 
-from .core import Missing, Mistake, NotWrittenYet, as_array, call, check, expect_close, expect_shape, fail
-from .forbid import NO_CONV_LIBRARIES
+from .core import Missing, Mistake, NotWrittenYet, as_array, call, check, expect_close, expect_shape, fail, fmt_array, pair
+from .forbid import NO_CONV_LIBRARIES, NUMPY_ONLY
 
 #: What the student's code may not import while graded (the autograder's sandbox enforces it).
-FORBIDDEN_IMPORTS = (
-    "torch",
-    "scipy.signal",
-    "scipy.ndimage",
-    "skimage",
-    "sklearn",
-    "cnnlib.reference",
-    "cnnlib.pytorch",
-    "cnnlib.arithmetic",
-)
+FORBIDDEN_IMPORTS = NUMPY_ONLY.modules
 IMPORT_REASON = (
     "this notebook asks you to write the filtering and the gradient descent yourself with NumPy, so "
     "libraries that already compute them (PyTorch, SciPy's signal and ndimage, scikit-image, cnnlib) are not available here"
 )
-
-
-def _fmt(a) -> str:
-    return np.array2string(np.asarray(a), precision=3, separator=", ")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -70,33 +57,33 @@ def _judge_edge_kernel(kernel: np.ndarray, horizontal: list, vertical: list, fla
 
     on_flat, on_vertical, on_horizontal = strength(flat), strength(vertical), strength(horizontal)
     quiet, strong = 0.02, 0.25
-    sums = f"(row sums {_fmt(kernel.sum(axis=1))}, column sums {_fmt(kernel.sum(axis=0))}, total {kernel.sum():.3g})"
+    sums = f"(row sums {fmt_array(kernel.sum(axis=1))}, column sums {fmt_array(kernel.sum(axis=0))}, total {kernel.sum():.3g})"
     if on_vertical > strong and on_horizontal < quiet:
         fail(
             "horizontal_edge_kernel(): your kernel responds to vertical edges (intensity changing from left to right) "
             "and not to horizontal ones: that is a vertical-edge detector. A horizontal edge is a boundary that runs "
             "across the image, where intensity changes from top to bottom; transpose your kernel (kernel.T)",
-            f"Your kernel: {_fmt(kernel)}.",
+            f"Your kernel: {fmt_array(kernel)}.",
         )
     if on_flat > quiet:
         fail(
             "horizontal_edge_kernel(): your kernel responds to a flat region (a constant image): its entries do not sum "
             "to zero, so it passes on the brightness itself; an edge detector's entries sum to 0",
-            f"Your kernel: {_fmt(kernel)} {sums}.",
+            f"Your kernel: {fmt_array(kernel)} {sums}.",
         )
     if on_vertical > quiet:
         fail(
             "horizontal_edge_kernel(): your kernel also responds to vertical edges (intensity changing from left to "
             "right): for an image that only varies across the columns the output is sum_n (column sum n) * I(j + n), so "
             "every column of the kernel must sum to 0",
-            f"Your kernel: {_fmt(kernel)} {sums}.",
+            f"Your kernel: {fmt_array(kernel)} {sums}.",
         )
     if on_horizontal < strong:
         fail(
             "horizontal_edge_kernel(): your kernel hardly responds to a horizontal edge (dark above, bright below): "
             "its rows must weigh the pixels above and below differently, for example a negative top row and a "
             "positive bottom row",
-            f"Your kernel: {_fmt(kernel)} {sums}.",
+            f"Your kernel: {fmt_array(kernel)} {sums}.",
         )
 
 
@@ -235,14 +222,10 @@ def _descend(X, Y, kernel_shape, lr, num_steps, *, normaliser="mean", flip=False
     return kernel
 
 
-def _pair(kernel_size):
-    return (kernel_size, kernel_size) if isinstance(kernel_size, int) else tuple(kernel_size)
-
-
 def _check_steps(fn, X, Y, kernel_size, lr, num_steps, label):
     name = "learn_kernel(X, Y, kernel_size, lr, num_steps)"
     out = as_array(call(fn, X, Y, kernel_size, lr, num_steps, forbid=NO_CONV_LIBRARIES), name, ndim=2)
-    shape = _pair(kernel_size)
+    shape = pair(kernel_size)
     expected = _descend(X, Y, shape, lr, num_steps)
     windows = np.lib.stride_tricks.sliding_window_view(X, shape, axis=(1, 2)).reshape(-1, shape[0] * shape[1])
     least_squares = np.linalg.lstsq(windows, Y.ravel(), rcond=None)[0].reshape(shape)
@@ -296,7 +279,7 @@ def learn_kernel_recovers(learn_kernel):
         rtol=1e-4,
         atol=1e-4,
         why="a 3x3 kernel",
-        inputs=f"4 random 12x12 images whose targets Y were made with the kernel {_fmt(_TRUE_KERNEL)} (gradient descent from zeros gets within {np.abs(expected - _TRUE_KERNEL).max():.1g})",
+        inputs=f"4 random 12x12 images whose targets Y were made with the kernel {fmt_array(_TRUE_KERNEL)} (gradient descent from zeros gets within {np.abs(expected - _TRUE_KERNEL).max():.1g})",
     )
 
 

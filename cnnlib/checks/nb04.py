@@ -15,20 +15,11 @@ import numpy as np
 from cnnlib import arithmetic as arith
 from cnnlib import reference as ref
 
-from .core import Mistake, as_array, as_int, call, check, expect_close, fail
+from .core import Mistake, as_array, as_int, call, check, expect_close, fail, fmt_array, pair
 from .forbid import NO_CONV_LIBRARIES, NUMPY_ONLY
 
 #: Module prefixes the student's code may not import while it is graded.
-FORBIDDEN_IMPORTS = (
-    "torch",
-    "scipy.signal",
-    "scipy.ndimage",
-    "skimage",
-    "sklearn",
-    "cnnlib.reference",
-    "cnnlib.pytorch",
-    "cnnlib.arithmetic",
-)
+FORBIDDEN_IMPORTS = NUMPY_ONLY.modules
 IMPORT_REASON = (
     "these exercises ask you to write the convolution and the counts yourself with NumPy and Python "
     "arithmetic, so libraries that already do them are switched off while your answers are graded"
@@ -37,16 +28,8 @@ IMPORT_REASON = (
 COUNT_FORBID = NUMPY_ONLY
 
 
-def _fmt(a) -> str:
-    return np.array2string(np.asarray(a), precision=3, separator=", ")
-
-
-def _pair(value) -> tuple[int, int]:
-    return tuple(value) if isinstance(value, (tuple, list)) else (value, value)
-
-
 def _area(value) -> int:
-    h, w = _pair(value)
+    h, w = pair(value)
     return h * w
 
 
@@ -95,14 +78,14 @@ def _check_multichannel(fn, x, w, b, *, dtype=np.float64):
     good = _conv(x, w, b)
     if out.shape == (1, *good.shape):
         fail(f"{name} returned shape {out.shape}: x is one image (C, H, W), so return (F, H', W') without a batch axis")
-    (C, H, W), (F, _, KH, KW) = x.shape, w.shape
+    (_, H, W), (F, _, KH, KW) = x.shape, w.shape
     expect_close(
         out,
         good,
         name,
         mistakes=_multichannel_mistakes(x, w, b),
         why=f"one slice per filter, each (H - KH + 1, W - KW + 1): ({F}, {H} - {KH} + 1, {W} - {KW} + 1)",
-        inputs=f"x of shape {x.shape}, w of shape {w.shape}, b = {_fmt(b)}",
+        inputs=f"x of shape {x.shape}, w of shape {w.shape}, b = {fmt_array(b)}",
     )
 
 
@@ -176,7 +159,7 @@ def _expect_count(value, expected: int, name: str, mistakes: list[Mistake], inpu
 
 def _conv_param_mistakes(cin, cout, k, bias, groups) -> list[Mistake]:
     area = _area(k)
-    kh = _pair(k)[0]
+    kh = pair(k)[0]
     per_group = cin // groups
     b = int(bias)
     mistakes = []
@@ -285,7 +268,7 @@ def fc_param_count_random(fc_param_count, seed: int = 0):
 
 def _out_size(i, k, s):
     """The valid output size per axis as a pair, with its off-by-one and stride-ignored twins."""
-    (ih, iw), (kh, kw), (sh, sw) = _pair(i), _pair(k), _pair(s)
+    (ih, iw), (kh, kw), (sh, sw) = pair(i), pair(k), pair(s)
     good = ((ih - kh) // sh + 1, (iw - kw) // sw + 1)
     no_plus_one = ((ih - kh) // sh, (iw - kw) // sw)
     no_stride = (ih - kh + 1, iw - kw + 1)
@@ -294,8 +277,8 @@ def _out_size(i, k, s):
 
 def _check_locally_connected(fn, cin, cout, i, k, s=1, bias=True):
     (oh, ow), (mh, mw), (nh, nw) = _out_size(i, k, s)
-    area, kh = _area(k), _pair(k)[0]
-    ih, iw = _pair(i)
+    area, kh = _area(k), pair(k)[0]
+    ih, iw = pair(i)
     b = int(bias)
     units = oh * ow * cout
     weights = oh * ow * area * cin * cout
@@ -339,7 +322,7 @@ def locally_connected_param_count_random(locally_connected_param_count, seed: in
     rng = np.random.default_rng(seed)
     for _ in range(8):
         k = int(rng.integers(1, 6)) if rng.random() < 0.6 else (int(rng.integers(1, 5)), int(rng.integers(1, 5)))
-        kh, kw = _pair(k)
+        kh, kw = pair(k)
         i = int(rng.integers(max(kh, kw), 20)) if rng.random() < 0.6 else (int(rng.integers(kh, 20)), int(rng.integers(kw, 20)))
         s = int(rng.integers(1, 4))
         _check_locally_connected(locally_connected_param_count, int(rng.integers(1, 6)), int(rng.integers(1, 6)), i, k, s=s, bias=bool(rng.random() < 0.7))
@@ -351,8 +334,8 @@ def locally_connected_param_count_random(locally_connected_param_count, seed: in
 
 
 def _check_macs(fn, cin, cout, k, o, groups=1):
-    area, kh = _area(k), _pair(k)[0]
-    positions, oh = _area(o), _pair(o)[0]
+    area, kh = _area(k), pair(k)[0]
+    positions, oh = _area(o), pair(o)[0]
     per_group = cin // groups
     good = positions * cout * area * per_group
     mistakes = []

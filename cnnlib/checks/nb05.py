@@ -18,32 +18,15 @@ import numpy as np
 from cnnlib import arithmetic as arith
 from cnnlib import reference as ref
 
-from .core import Mistake, as_array, as_int, call, check, expect_close, fail
+from .core import Mistake, as_array, as_int, call, check, expect_close, fail, fmt_array, pair
 from .forbid import NO_CONV_LIBRARIES, NUMPY_ONLY
 
 #: Module prefixes the student's code may not import while it is graded.
-FORBIDDEN_IMPORTS = (
-    "torch",
-    "scipy.signal",
-    "scipy.ndimage",
-    "skimage",
-    "sklearn",
-    "cnnlib.reference",
-    "cnnlib.pytorch",
-    "cnnlib.arithmetic",
-)
+FORBIDDEN_IMPORTS = NUMPY_ONLY.modules
 IMPORT_REASON = (
     "these exercises ask you to build the convolution matrix, im2col and the receptive field yourself "
     "with NumPy, so libraries that already do them are switched off while your answers are graded"
 )
-
-
-def _fmt(a) -> str:
-    return np.array2string(np.asarray(a), precision=3, separator=", ")
-
-
-def _pair(value) -> tuple[int, int]:
-    return tuple(value) if isinstance(value, (tuple, list)) else (value, value)
 
 
 def _matrix_of(op, n_in: int) -> np.ndarray:
@@ -79,7 +62,7 @@ def _check_conv1d_matrix(fn, w, n):
         name,
         mistakes=mistakes,
         why=f"(n - k + 1, n) = ({n} - {k} + 1, {n})",
-        inputs=f"w = {_fmt(w)}, n = {n}",
+        inputs=f"w = {fmt_array(w)}, n = {n}",
     )
 
 
@@ -134,7 +117,7 @@ def _check_conv2d_matrix(fn, kernel, shape):
         name,
         mistakes=mistakes,
         why=f"(H' * W', H * W) with H' = H - KH + 1 = {H - KH + 1}, W' = W - KW + 1 = {W - KW + 1}",
-        inputs=f"kernel = {_fmt(kernel)}, image_shape = {shape}",
+        inputs=f"kernel = {fmt_array(kernel)}, image_shape = {shape}",
     )
 
 
@@ -162,13 +145,13 @@ def conv2d_matrix_random(conv2d_matrix, seed: int = 0):
 
 def _im2col_mistakes(x, k, stride, padding) -> list[Mistake]:
     N, C = x.shape[:2]
-    KH, KW = _pair(k)
+    KH, KW = pair(k)
     good = ref.im2col(x, k, stride, padding)
     L = good.shape[2]
     blocks = good.reshape(N, C, KH, KW, L)
     H, W = x.shape[2:]
-    OH = (H + 2 * _pair(padding)[0] - KH) // _pair(stride)[0] + 1
-    OW = (W + 2 * _pair(padding)[1] - KW) // _pair(stride)[1] + 1
+    OH = (H + 2 * pair(padding)[0] - KH) // pair(stride)[0] + 1
+    OW = (W + 2 * pair(padding)[1] - KW) // pair(stride)[1] + 1
     mistakes = [
         Mistake(blocks.transpose(0, 2, 3, 1, 4).reshape(N, -1, L), "the rows are position-major (kernel offset first, then channel); unfold's layout is channel-major: row (c * KH + m) * KW + n holds pixel (m, n) of channel c"),
         Mistake(good.transpose(0, 2, 1), "your output is (N, L, C*KH*KW): one ROW per window; unfold puts each window in a COLUMN: (N, C*KH*KW, L)"),
@@ -176,12 +159,12 @@ def _im2col_mistakes(x, k, stride, padding) -> list[Mistake]:
     ]
     if KH > 1 and KW > 1:
         mistakes.append(Mistake(blocks.transpose(0, 1, 3, 2, 4).reshape(N, -1, L), "within each channel the kernel pixels are in column-major order; unfold lists them row by row: (m, n) comes at row m * KW + n of the channel's block"))
-    if _pair(padding) != (0, 0):
+    if pair(padding) != (0, 0):
         try:
             mistakes.append(Mistake(ref.im2col(x, k, stride, 0), "the padding is ignored: add `padding` zeros on each side of H and W before taking the windows"))
         except ValueError:
             pass
-    if _pair(stride) != (1, 1):
+    if pair(stride) != (1, 1):
         mistakes.append(Mistake(ref.im2col(x, k, 1, padding), "the stride is ignored: neighbouring windows start `stride` pixels apart"))
     return mistakes
 
@@ -242,12 +225,12 @@ def _check_conv2d_im2col(fn, x, w, b, stride=1, padding=0):
     ]
     if N > 1 and F > 1:
         mistakes.append(Mistake(good.transpose(1, 0, 2, 3).reshape(N, F, OH, OW), "batch and filter axes are mixed up: the product w.reshape(F, -1) @ cols[n] is (F, L) for image n; stack the images first, then reshape each to (F, H', W')"))
-    if _pair(padding) != (0, 0):
+    if pair(padding) != (0, 0):
         try:
             mistakes.append(Mistake(_conv(x, w, b, stride, 0), "the padding is ignored: pass it on to im2col"))
         except ValueError:
             pass
-    if _pair(stride) != (1, 1):
+    if pair(stride) != (1, 1):
         mistakes.append(Mistake(_conv(x, w, b, 1, padding), "the stride is ignored: pass it on to im2col"))
     expect_close(
         out,
@@ -255,7 +238,7 @@ def _check_conv2d_im2col(fn, x, w, b, stride=1, padding=0):
         name,
         mistakes=mistakes,
         why="(N, F, H', W') with H' = floor((H + 2p - KH) / s) + 1",
-        inputs=f"x of shape {x.shape}, w of shape {w.shape}, b = {_fmt(b)}, stride={stride}, padding={padding}",
+        inputs=f"x of shape {x.shape}, w of shape {w.shape}, b = {fmt_array(b)}, stride={stride}, padding={padding}",
     )
 
 

@@ -14,28 +14,15 @@ import numpy as np
 
 from cnnlib import reference as ref
 
-from .core import Mistake, as_array, call, check, expect_close, fail
+from .core import Mistake, as_array, call, check, expect_close, fail, pair
 from .forbid import NUMPY_ONLY
 
 #: Module prefixes the student's code may not import while it is graded.
-FORBIDDEN_IMPORTS = (
-    "torch",
-    "scipy.signal",
-    "scipy.ndimage",
-    "skimage",
-    "sklearn",
-    "cnnlib.reference",
-    "cnnlib.pytorch",
-    "cnnlib.arithmetic",
-)
+FORBIDDEN_IMPORTS = NUMPY_ONLY.modules
 IMPORT_REASON = (
     "these exercises ask you to write pooling yourself with NumPy, so libraries that already pool "
     "are switched off while your answers are graded"
 )
-
-
-def _pair(value) -> tuple[int, int]:
-    return tuple(value) if isinstance(value, (tuple, list)) else (value, value)
 
 
 def _maxpool(x, k, s=None):
@@ -58,7 +45,7 @@ def _pool_mistakes(x, k, s, kind: str) -> list[Mistake]:
     N, C, OH, OW = good.shape
     verb = "maximum" if kind == "max" else "mean"
     mistakes = []
-    if s is None and _pair(k) != (1, 1):
+    if s is None and pair(k) != (1, 1):
         mistakes.append(Mistake(pool(x, k, 1), "stride=None should mean stride = kernel_size (non-overlapping windows, as in PyTorch); your output matches stride 1"))
     if C > 1:
         across = np.broadcast_to(good.max(axis=1, keepdims=True) if kind == "max" else good.mean(axis=1, keepdims=True), good.shape)
@@ -69,7 +56,7 @@ def _pool_mistakes(x, k, s, kind: str) -> list[Mistake]:
         mistakes.append(Mistake(batch, "you pooled across the batch: each image is pooled on its own"))
     mistakes.append(Mistake(other(x, k, s), "you took the maximum; average pooling takes the mean of each window" if kind == "avg" else "you took the mean; max pooling takes the maximum of each window"))
     if kind == "avg":
-        KH, KW = _pair(k)
+        KH, KW = pair(k)
         mistakes.append(Mistake(good * KH * KW, "you summed each window; average pooling divides the sum by the window size KH * KW"))
     if OH > 1 and OW > 1:
         mistakes.append(Mistake(good[:, :, :-1, :-1], "your output is one row and one column short: there are floor((H - KH) / stride) + 1 windows along H (the + 1 counts the first window)"))
@@ -111,7 +98,7 @@ def _random_pool_cases(seed: int, count: int = 6):
     rng = np.random.default_rng(seed)
     for index in range(count):
         k = int(rng.integers(1, 4)) if index % 3 else (int(rng.integers(1, 4)), int(rng.integers(1, 4)))
-        KH, KW = _pair(k)
+        KH, KW = pair(k)
         s = None if index % 2 == 0 else (int(rng.integers(1, 4)) if index % 3 else (int(rng.integers(1, 3)), int(rng.integers(1, 3))))
         x = rng.standard_normal((int(rng.integers(1, 4)), int(rng.integers(1, 4)), int(rng.integers(KH, KH + 8)), int(rng.integers(KW, KW + 8))))
         yield x, k, s

@@ -23,16 +23,7 @@ from cnnlib.reference.normalization import layernorm_forward as _ref_ln_forward
 from .core import CheckFailed, Construct, Mistake, as_array, call, check, describe, expect_close, expect_shape, fail
 from .forbid import NUMPY_ONLY
 
-FORBIDDEN_IMPORTS = (
-    "torch",
-    "scipy.signal",
-    "scipy.ndimage",
-    "skimage",
-    "sklearn",
-    "cnnlib.reference",
-    "cnnlib.pytorch",
-    "cnnlib.arithmetic",
-)
+FORBIDDEN_IMPORTS = NUMPY_ONLY.modules
 IMPORT_REASON = "the exercises of this notebook are written with NumPy alone; PyTorch appears only in the demonstrations"
 
 

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from cnnlib.checks import nb01
-from cnnlib.checks.core import Missing, collecting
+from cnnlib.checks.core import Missing
+from checkhelpers import assert_passes, run
 
 # ---------------------------------------------------------------------------------------------
 # Correct answers, written two ways
@@ -80,18 +81,6 @@ def conv2d_loops(image, kernel):
 def conv2d_einsum(image, kernel):
     windows = np.lib.stride_tricks.sliding_window_view(image, kernel.shape)
     return np.einsum("ijmn,mn->ij", windows, kernel[::-1, ::-1])
-
-
-def run(check, *args, **kwargs):
-    with collecting() as reporter:
-        check(*args, **kwargs)
-    (result,) = reporter.results
-    return result
-
-
-def assert_passes(check, *args, **kwargs):
-    result = run(check, *args, **kwargs)
-    assert result.passed, result.message
 
 
 def assert_fails(check, fn, *fragments, **kwargs):

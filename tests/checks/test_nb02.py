@@ -7,19 +7,8 @@ import numpy as np
 import pytest
 
 from cnnlib.checks import nb02
-from cnnlib.checks.core import Missing, collecting
-
-
-def run(check, *args, **kwargs):
-    with collecting() as reporter:
-        check(*args, **kwargs)
-    (result,) = reporter.results
-    return result
-
-
-def assert_passes(check, *args, **kwargs):
-    result = run(check, *args, **kwargs)
-    assert result.passed, result.message
+from cnnlib.checks.core import Missing
+from checkhelpers import assert_passes, run
 
 
 def assert_fails(check, answer, *fragments, **kwargs):

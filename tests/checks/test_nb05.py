@@ -6,14 +6,7 @@ import torch
 from numpy.lib.stride_tricks import sliding_window_view
 
 from cnnlib.checks import nb05
-from cnnlib.checks.core import collecting
-
-
-def run(check, *args, **kwargs):
-    with collecting() as reporter:
-        check(*args, **kwargs)
-    (result,) = reporter.results
-    return result
+from checkhelpers import run
 
 
 def _pair(v):
