@@ -17,7 +17,7 @@ import numpy as np
 
 from cnnlib import reference as ref
 
-from .core import Construct, Missing, Mistake, as_array, call, check, describe, expect_close, fail
+from .core import Construct, Missing, Mistake, NotWrittenYet, as_array, call, check, describe, expect_close, fail, pair
 from .forbid import NO_CONV_LIBRARIES, NUMPY_ONLY
 
 __all__ = [
@@ -29,16 +29,7 @@ __all__ = [
     "scalar_test_function",
 ]
 
-FORBIDDEN_IMPORTS = (
-    "torch",
-    "scipy.signal",
-    "scipy.ndimage",
-    "skimage",
-    "sklearn",
-    "cnnlib.reference",
-    "cnnlib.pytorch",
-    "cnnlib.arithmetic",
-)
+FORBIDDEN_IMPORTS = NUMPY_ONLY.modules
 IMPORT_REASON = "this notebook asks you to write the backward passes yourself, with NumPy"
 
 #: The hand-worked exercise: one 3x3 image, one 3x3 kernel, padding 1, stride 1, no batch.
@@ -47,15 +38,13 @@ HAND_W = np.array([[1.0, 0.0, -1.0], [0.0, 2.0, 0.0], [1.0, 0.0, 0.0]])
 HAND_DOUT = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, 2.0, 0.0]])
 
 
-def _pair(v) -> tuple[int, int]:
-    return (int(v[0]), int(v[1])) if isinstance(v, (tuple, list)) else (int(v), int(v))
-
-
 def _value(v, name: str):
     """A student's answer variable, or a failure that says it is not defined."""
     if isinstance(v, Missing):
         reason = f" ({v.reason})" if v.reason else ""
         fail(f"{name} is not defined{reason}: run the cell where you set it, and keep its name")
+    if v is None:
+        raise NotWrittenYet(f"{name} is not set yet: replace None with your answer")
     if isinstance(v, (list, tuple)):
         try:
             return np.array(v, dtype=np.float64)
@@ -83,7 +72,7 @@ def _conv_grads(dout, x, w, stride, padding):
 def _conv_mistakes(dout, x, w, stride, padding):
     """The outputs of the common wrong answers, per gradient."""
     N = x.shape[0]
-    ph, pw = _pair(padding)
+    ph, pw = pair(padding)
     dx, dw, db = _conv_grads(dout, x, w, stride, padding)
     dx_noflip, _, _ = _conv_grads(dout, x, w[:, :, ::-1, ::-1], stride, padding)
     dx_m = [Mistake(dx_noflip, "dx is a full cross-correlation of dout with the FLIPPED kernel (w[:, :, ::-1, ::-1]); yours matches the kernel used as it is. Equivalently: each dout[n, f, i, j] adds dout * w[f] (unflipped) onto the window of x that produced it")]
@@ -128,8 +117,8 @@ def _check_conv_backward(fn, dout, x, w, stride=1, padding=0):
 def _conv_case(rng, N, C, F, KH, KW, H, W, stride, padding):
     x = rng.standard_normal((N, C, H, W))
     w = rng.standard_normal((F, C, KH, KW))
-    sh, sw = _pair(stride)
-    ph, pw = _pair(padding)
+    sh, sw = pair(stride)
+    ph, pw = pair(padding)
     OH, OW = (H + 2 * ph - KH) // sh + 1, (W + 2 * pw - KW) // sw + 1
     dout = rng.standard_normal((N, F, OH, OW))
     return dout, x, w
@@ -169,8 +158,8 @@ def conv2d_backward_random(conv2d_backward, seed: int = 0):
         padding = int(rng.integers(0, 3))
         if i == 5:
             stride, padding = (int(rng.integers(1, 3)), int(rng.integers(2, 4))), (int(rng.integers(0, 2)), 0)
-        sh, sw = _pair(stride)
-        ph, pw = _pair(padding)
+        sh, sw = pair(stride)
+        ph, pw = pair(padding)
         H = int(rng.integers(max(KH - 2 * ph, 1), KH + 7))
         W = int(rng.integers(max(KW - 2 * pw, 1), KW + 7))
         N, C, F = (int(v) for v in rng.integers(1, 4, size=3))
@@ -253,8 +242,8 @@ def backward_filters_give_dx(backward_filters, seed: int = 0):
 
 def _maxpool_variant(dout, x, kernel_size, stride, rule: str) -> np.ndarray:
     """Loop version of max-pool backward with a given tie and overlap rule (for wrong answers)."""
-    KH, KW = _pair(kernel_size)
-    sh, sw = _pair(stride if stride is not None else kernel_size)
+    KH, KW = pair(kernel_size)
+    sh, sw = pair(stride if stride is not None else kernel_size)
     N, C, OH, OW = dout.shape
     dx = np.zeros(x.shape)
     for n in range(N):
@@ -278,8 +267,8 @@ def _maxpool_variant(dout, x, kernel_size, stride, rule: str) -> np.ndarray:
 
 
 def _avgpool_variant(dout, x_shape, kernel_size, stride, divisor, assign=False) -> np.ndarray:
-    KH, KW = _pair(kernel_size)
-    sh, sw = _pair(stride if stride is not None else kernel_size)
+    KH, KW = pair(kernel_size)
+    sh, sw = pair(stride if stride is not None else kernel_size)
     N, C, OH, OW = dout.shape
     dx = np.zeros(x_shape)
     for i in range(OH):
@@ -303,7 +292,7 @@ def _check_maxpool(fn, dout, x, kernel_size, stride=None):
     mistakes = [
         Mistake(_maxpool_variant(dout, x, kernel_size, stride, "all"), "you sent the gradient to every tied maximum of a window; only ONE position gets it: the first maximum in row-major order (as PyTorch), e.g. the index np.argmax(window) picks"),
         Mistake(_maxpool_variant(dout, x, kernel_size, stride, "last"), "with a tie, you sent the gradient to the LAST maximum of the window; PyTorch's rule is the first one in row-major order (np.argmax returns it)"),
-        Mistake(_avgpool_variant(dout, x.shape, kernel_size, stride, np.prod(_pair(kernel_size))), "you spread the gradient evenly over the window, which is average pooling's backward; max pooling routes the whole gradient to the window's maximum"),
+        Mistake(_avgpool_variant(dout, x.shape, kernel_size, stride, np.prod(pair(kernel_size))), "you spread the gradient evenly over the window, which is average pooling's backward; max pooling routes the whole gradient to the window's maximum"),
         Mistake(_avgpool_variant(dout, x.shape, kernel_size, stride, 1), "you copied the gradient to every pixel of the window; only the maximum influenced the output, so only it gets the gradient"),
         Mistake(_maxpool_variant(dout, x, kernel_size, stride, "assign"), "where windows overlap, a pixel that is the maximum of two windows gets the SUM of their gradients; add into dx (+=) instead of assigning (=)"),
     ]
@@ -321,7 +310,7 @@ def _check_avgpool(fn, dout, x_shape, kernel_size, stride=None):
     out = call(fn, dout, x_shape, kernel_size, forbid=NUMPY_ONLY, **_pool_kwargs(stride))
     _, cache = ref.avgpool2d_forward(np.zeros(x_shape), kernel_size, stride)
     expected = ref.avgpool2d_backward(dout, cache)
-    KH, KW = _pair(kernel_size)
+    KH, KW = pair(kernel_size)
     mistakes = [
         Mistake(_avgpool_variant(dout, x_shape, kernel_size, stride, 1), f"you did not divide by the window size: each of the {KH}x{KW} = {KH * KW} pixels of a window gets dout / {KH * KW}, because the forward pass divided their sum by {KH * KW}"),
         Mistake(_avgpool_variant(dout, x_shape, kernel_size, stride, KH), f"you divided by {KH}; the window has KH * KW = {KH * KW} pixels, so divide by {KH * KW}"),
@@ -342,8 +331,8 @@ def _pool_out(size, k, s):
 
 
 def _pool_dout(rng, x_shape, kernel_size, stride):
-    KH, KW = _pair(kernel_size)
-    sh, sw = _pair(stride if stride is not None else kernel_size)
+    KH, KW = pair(kernel_size)
+    sh, sw = pair(stride if stride is not None else kernel_size)
     N, C, H, W = x_shape
     return rng.standard_normal((N, C, _pool_out(H, KH, sh), _pool_out(W, KW, sw))).round(2)
 
@@ -365,9 +354,9 @@ def maxpool2d_backward_random(maxpool2d_backward, seed: int = 0):
     for i in range(5):
         KH, KW = (int(v) for v in rng.integers(1, 4, size=2))
         kernel_size = (KH, KW) if i % 2 else max(KH, KW)
-        KH, KW = _pair(kernel_size)
+        KH, KW = pair(kernel_size)
         stride = None if i == 0 else (int(rng.integers(1, 4)) if i != 3 else (int(rng.integers(1, 3)), int(rng.integers(1, 4))))
-        sh, sw = _pair(stride if stride is not None else kernel_size)
+        sh, sw = pair(stride if stride is not None else kernel_size)
         H, W = int(rng.integers(KH, KH + 6)), int(rng.integers(KW, KW + 6))
         N, C = (int(v) for v in rng.integers(1, 3, size=2))
         x = rng.integers(0, 4, size=(N, C, H, W)).astype(float) if i % 2 == 0 else rng.standard_normal((N, C, H, W))
@@ -391,7 +380,7 @@ def avgpool2d_backward_random(avgpool2d_backward, seed: int = 0):
     for i in range(4):
         KH, KW = (int(v) for v in rng.integers(1, 4, size=2))
         kernel_size = (KH, KW) if i % 2 else max(KH, KW)
-        KH, KW = _pair(kernel_size)
+        KH, KW = pair(kernel_size)
         stride = None if i == 0 else int(rng.integers(1, 4))
         H, W = int(rng.integers(KH, KH + 6)), int(rng.integers(KW, KW + 6))
         N, C = (int(v) for v in rng.integers(1, 3, size=2))

@@ -7,19 +7,8 @@ import numpy as np
 import pytest
 
 from cnnlib.checks import nb07
-from cnnlib.checks.core import Missing, collecting
-
-
-def run(check, *args, **kwargs):
-    with collecting() as reporter:
-        check(*args, **kwargs)
-    (result,) = reporter.results
-    return result
-
-
-def assert_passes(check, *args, **kwargs):
-    result = run(check, *args, **kwargs)
-    assert result.passed, result.message
+from checkhelpers import assert_passes, run
+from cnnlib.checks.core import Missing
 
 
 def assert_fails(check, *args, expect: str, **kwargs):
@@ -481,3 +470,8 @@ def test_hand_example_mistakes():
     assert_fails(nb07.hand_example_db, float(nb07.HAND_DOUT.mean()), expect="not the mean")
     assert_fails(nb07.hand_example_dx, Missing("answer_dx"), expect="answer_dx is not defined")
     assert_fails(nb07.hand_example_dw, np.zeros((3, 3)), expect="wrong values")
+
+
+def test_hand_example_unanswered_reads_as_not_written():
+    result = assert_fails(nb07.hand_example_db, None, expect="answer_db is not set yet")
+    assert result.not_written
