@@ -24,7 +24,7 @@ from cnnlib import arithmetic as arith
 
 from .core import Mistake, as_int, check, describe, fail, probe
 from .forbid import Forbid
-from .nb11 import build_module, expect_forward, expect_layout, expect_output_shape, load, random_state
+from .nb11 import unanswered, build_module, expect_forward, expect_layout, expect_output_shape, load, random_state
 
 #: Module prefixes the student's code may not import while it is graded.
 FORBIDDEN_IMPORTS = ("cnnlib.pytorch", "torchvision", "timm")
@@ -309,6 +309,7 @@ def preact_block_random(PreActBlock, seed: int = 0):
 def answer_stride2_shape(answer_stride2_shape):
     """"3x3 conv, 512, /2" on a 256 x 14 x 14 input: the output shape (channels, height, width)"""
     value = answer_stride2_shape
+    unanswered(value, "answer_stride2_shape")
     if not isinstance(value, (tuple, list)) or len(value) != 3:
         fail(f"answer_stride2_shape is {describe(value)}; write it as a tuple (channels, height, width)")
     got = tuple(as_int(v, "each entry of answer_stride2_shape") for v in value)
@@ -351,6 +352,7 @@ def _resnet_counts(build) -> dict:
 
 
 def _compare_resnet(value, build, name: str, depth: int) -> None:
+    unanswered(value, name)
     counts = _resnet_counts(build)
     got = as_int(value, name)
     if got == counts["all"]:
