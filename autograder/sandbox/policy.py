@@ -382,7 +382,9 @@ def _sensitive_setattr(args) -> bool:
     if len(args) < 2:
         return False
     target, name = args[0], args[1]
-    if name in ("__code__", "__globals__", "__closure__", "__defaults__", "__kwdefaults__", "__dict__"):
+    # __code__ could swap the body of the grader's own monitor; __defaults__ and the like are set
+    # by ordinary library code (every NamedTuple class), and cannot switch anything off.
+    if name in ("__code__", "__globals__", "__closure__", "__dict__"):
         return True
     module = getattr(target, "__module__", "") or ""
     return isinstance(module, str) and (module.startswith(("cnnlib.checks", "autograder", "builtins")) or module == "sys")

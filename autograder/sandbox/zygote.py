@@ -31,6 +31,7 @@ PRELOAD = (
     "torch",
     "torch.nn",
     "torch.nn.functional",
+    "cnnlib.reference",  # setup cells import its layers (notebook 08)
 )
 
 
