@@ -278,28 +278,39 @@ def freeze_backbone_random(freeze_backbone, replace_head, seed: int = 0):
 
 @functools.lru_cache(maxsize=1)
 def _cifar_tasks():
-    """CIFAR-10 as normalised float32 arrays, split into the pretraining and the new task."""
+    """CIFAR-10 split into the pretraining task and the new task.
+
+    The pretraining images stay uint8 (a quarter of the memory; batches are normalised as they are
+    drawn); the new task's few-shot pool stays uint8 too, and its held-out images are normalised
+    float32. Normalisation uses the per-channel mean and standard deviation of the whole training
+    set, as the notebook does.
+    """
     import torch
 
     from cnnlib.data import load_cifar10
+    from cnnlib.pytorch.data import channel_stats
 
     train_images, train_labels = load_cifar10("train")
     test_images, test_labels = load_cifar10("test")
-    x = torch.as_tensor(train_images).float().div_(255)
-    mean, std = x.mean(dim=(0, 2, 3), keepdim=True), x.std(dim=(0, 2, 3), keepdim=True)
-    xt = (torch.as_tensor(test_images).float().div_(255) - mean) / std
-    x = (x - mean) / std
+    mean, std = (s[None, :, None, None] for s in channel_stats(train_images))
     old = np.isin(train_labels, PRETRAIN_CLASSES)
     new_train = np.flatnonzero(np.isin(train_labels, NEW_CLASSES))
     new_test = np.flatnonzero(np.isin(test_labels, NEW_CLASSES))[::2]  # 2,000 held-out images
     relabel = {c: i for i, c in enumerate(NEW_CLASSES)}
     return {
-        "pretrain": (x[old], torch.as_tensor(train_labels[old])),
-        "new_train": (x[new_train].numpy(), np.array([relabel[c] for c in train_labels[new_train]])),
-        "new_test": (xt[new_test].numpy(), np.array([relabel[c] for c in test_labels[new_test]])),
+        "pretrain": (torch.as_tensor(train_images[old]), torch.as_tensor(train_labels[old])),
+        "new_train": (train_images[new_train], np.array([relabel[c] for c in train_labels[new_train]])),
+        "new_test": (_normalise(test_images[new_test], mean, std).numpy(), np.array([relabel[c] for c in test_labels[new_test]])),
         "mean": mean,
         "std": std,
     }
+
+
+def _normalise(images, mean, std):
+    """uint8 images to normalised float32 tensors."""
+    import torch
+
+    return (torch.as_tensor(images).float() / 255 - mean) / std
 
 
 def _train(model, x, y, *, steps: int, lr: float, batch_size: int, seed: int, augment=None):
@@ -341,8 +352,8 @@ def pretrained_state() -> dict:
     x, y = tasks["pretrain"]
     mean, std = tasks["mean"], tasks["std"]
 
-    def augment(batch, generator):  # crop and flip the images, not the normalised values' zero
-        return (random_crop_flip(batch * std + mean, generator) - mean) / std
+    def augment(batch, generator):  # uint8 batch: crop and flip in [0, 1] (zero padding is black), then normalise
+        return (random_crop_flip(batch.float() / 255, generator) - mean) / std
 
     torch.manual_seed(0)
     model = _train(LeNet5(len(PRETRAIN_CLASSES), 3), x, y, steps=800, lr=1e-3, batch_size=64, seed=0, augment=augment)
@@ -355,7 +366,7 @@ def few_shot(per_class: int, seed: int):
     x, y = tasks["new_train"]
     rng = np.random.default_rng(seed)
     index = np.sort(np.concatenate([rng.choice(np.flatnonzero(y == c), per_class, replace=False) for c in range(len(NEW_CLASSES))]))
-    return x[index], y[index], tasks["new_test"][0], tasks["new_test"][1]
+    return _normalise(x[index], tasks["mean"], tasks["std"]).numpy(), y[index], tasks["new_test"][0], tasks["new_test"][1]
 
 
 @functools.lru_cache(maxsize=8)
