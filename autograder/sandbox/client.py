@@ -47,7 +47,8 @@ class Zygote:
                 command, self.bwrap = wrapped, True
             elif use_bwrap:
                 raise RuntimeError("bubblewrap was requested but cannot run on this machine")
-        env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", MPLBACKEND="Agg", TMPDIR=self.scratch, MPLCONFIGDIR=os.path.join(self.scratch, "matplotlib"))
+        env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", MPLBACKEND="Agg", TMPDIR=self.scratch, MPLCONFIGDIR=os.path.join(self.scratch, "matplotlib"),
+                   TORCHINDUCTOR_CACHE_DIR=os.path.join(self.scratch, "torchinductor"))
         env.pop("CNNLIB_DATA_WRITE", None)
         log = open(log_path, "ab") if log_path else subprocess.DEVNULL
         self.process = subprocess.Popen(command, stdin=child, stdout=log, stderr=log, env=env, close_fds=True)

@@ -31,6 +31,7 @@ PRELOAD = (
     "torch",
     "torch.nn",
     "torch.nn.functional",
+    "torch._dynamo",  # torch.optim imports it on the first step, and it writes a cache folder
     "cnnlib.reference",  # setup cells import its layers (notebook 08)
 )
 

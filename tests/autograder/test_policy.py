@@ -47,3 +47,12 @@ def test_profiler_and_sockets_are_refused():
     for body in ("sys.setprofile(None)", "import socket; socket.socket().connect(('127.0.0.1', 9))"):
         result = run_sandboxed(body)
         assert result.returncode != 0 and "SandboxViolation" in result.stderr, body
+
+
+def test_scan_refuses_the_builtins_but_not_methods_of_the_same_name():
+    from autograder.sandbox.policy import scan_cell
+
+    assert scan_cell("model.eval()\nfast = torch.compile(model)\npattern = re.compile('x')") == []
+    assert scan_cell("eval('1 + 1')")
+    assert scan_cell("f = compile('1', 'x', 'eval')")
+    assert scan_cell("import os\nos._exit(0)")
