@@ -7,19 +7,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from cnnlib.checks import nb11
-from cnnlib.checks.core import collecting
-
-
-def run(check, *args, **kwargs):
-    with collecting() as reporter:
-        check(*args, **kwargs)
-    (result,) = reporter.results
-    return result
-
-
-def assert_passes(check, *args, **kwargs):
-    result = run(check, *args, **kwargs)
-    assert result.passed, result.message
+from checkhelpers import assert_passes, run
 
 
 def assert_fails(check, answer, *phrases, **kwargs):

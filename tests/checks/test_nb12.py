@@ -6,19 +6,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from cnnlib.checks import nb12
-from cnnlib.checks.core import collecting
-
-
-def run(check, *args, **kwargs):
-    with collecting() as reporter:
-        check(*args, **kwargs)
-    (result,) = reporter.results
-    return result
-
-
-def assert_passes(check, *args, **kwargs):
-    result = run(check, *args, **kwargs)
-    assert result.passed, result.message
+from checkhelpers import assert_passes, run
 
 
 def assert_fails(check, answer, *phrases, **kwargs):
