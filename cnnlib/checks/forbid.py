@@ -186,6 +186,10 @@ def watch(forbid: Forbid | None):
         watcher.uninstall()
 
 
+#: The finished models: the course's own (cnnlib.pytorch) and the model zoos. Switched off where an
+#: exercise asks for a block or a network built from torch.nn layers (notebooks 11-13).
+MODEL_LIBRARIES = ("cnnlib.pytorch", "torchvision", "timm")
+
 #: For the NumPy exercises (notebooks 01-09): no deep-learning or signal-processing library,
 #: and not the course's own reference implementation.
 NUMPY_ONLY = Forbid(

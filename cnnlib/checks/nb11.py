@@ -28,10 +28,10 @@ import numpy as np
 from cnnlib import arithmetic as arith
 
 from .core import Missing, Mistake, NotWrittenYet, as_array, as_int, call, check, describe, expect_close, expect_shape, fail, is_hidden, probe
-from .forbid import NUMPY_ONLY, Forbid
+from .forbid import MODEL_LIBRARIES, NUMPY_ONLY, Forbid
 
 #: Module prefixes the student's code may not import while it is graded.
-FORBIDDEN_IMPORTS = ("cnnlib.pytorch", "torchvision", "timm")
+FORBIDDEN_IMPORTS = MODEL_LIBRARIES
 IMPORT_REASON = (
     "these exercises ask you to build the blocks yourself from torch.nn layers, so the course's "
     "own models (cnnlib.pytorch) and torchvision's are switched off while your answers are graded"
@@ -39,7 +39,7 @@ IMPORT_REASON = (
 
 #: For the blocks: torch.nn layers are the building material, the finished blocks are not.
 BLOCK_FORBID = Forbid(
-    modules=("cnnlib.pytorch", "torchvision", "timm"),
+    modules=MODEL_LIBRARIES,
     reason="build it from torch.nn layers (nn.Conv2d, nn.BatchNorm2d, nn.ReLU, nn.MaxPool2d, ...); the finished block is what the exercise asks for",
 )
 

@@ -23,18 +23,18 @@ import numpy as np
 from cnnlib import arithmetic as arith
 
 from .core import Mistake, as_int, check, describe, fail, probe
-from .forbid import Forbid
+from .forbid import MODEL_LIBRARIES, Forbid
 from .nb11 import unanswered, build_module, expect_forward, expect_layout, expect_output_shape, load, random_state
 
 #: Module prefixes the student's code may not import while it is graded.
-FORBIDDEN_IMPORTS = ("cnnlib.pytorch", "torchvision", "timm")
+FORBIDDEN_IMPORTS = MODEL_LIBRARIES
 IMPORT_REASON = (
     "these exercises ask you to build the residual blocks yourself from torch.nn layers, so the "
     "course's own models (cnnlib.pytorch) and torchvision's are switched off while your answers are graded"
 )
 
 BLOCK_FORBID = Forbid(
-    modules=("cnnlib.pytorch", "torchvision", "timm"),
+    modules=MODEL_LIBRARIES,
     reason="build it from torch.nn layers (nn.Conv2d, nn.BatchNorm2d, torch.relu, ...); the finished block is what the exercise asks for",
 )
 
