@@ -2,6 +2,12 @@
 submissions, in the same run, and print seconds per notebook for each and their ratio.
 
     python benchmarks/grading_speed.py --students 40 --notebooks 01 03 05
+    python benchmarks/grading_speed.py --students 40 --notebooks all --nbgrader-students 4
+
+`--nbgrader-students N` grades only the first N students with plain nbgrader (it runs serially and
+executes every cell, training included, so a whole class of every notebook takes hours); its seconds
+per notebook are then measured over those N x notebooks submissions. Use a multiple of 4 so that it
+sees every kind (and 12 or more for all three attacks).
 
 The class: for every student and notebook, one of four kinds in turn:
   full         the reference solutions
@@ -60,6 +66,11 @@ def _wrong(solution: str) -> str:
     return "\n".join(lines)
 
 
+def _max_points(source: Path) -> float:
+    nb = nbformat.read(str(source), as_version=4)
+    return sum(float(c.metadata.get("nbgrader", {}).get("points", 0) or 0) for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade"))
+
+
 def make_submission(source: Path, release: Path, kind: str, index: int) -> nbformat.NotebookNode:
     src = nbformat.read(str(source), as_version=4)
     solutions = {c.metadata["nbgrader"]["grade_id"]: _strip_markers(c.source) for c in src.cells if c.metadata.get("nbgrader", {}).get("solution")}
@@ -89,13 +100,14 @@ def main() -> None:
     parser.add_argument("--notebooks", nargs="+", default=["01"], help="notebook numbers, e.g. 01 03 05")
     parser.add_argument("--jobs", type=int, default=os.cpu_count())
     parser.add_argument("--cell-time-limit", type=int, default=20)
+    parser.add_argument("--nbgrader-students", type=int, help="grade only the first N students with nbgrader (default: all)")
     parser.add_argument("--keep", type=Path, help="keep the course folders here")
     args = parser.parse_args()
 
     work = args.keep or Path(tempfile.mkdtemp(prefix="cnncourse-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     ours, theirs = Course(work / "ours"), work / "nbgrader"
-    notebooks = [p for p in course_notebooks() if p.name[:2] in args.notebooks]
+    notebooks = [p for p in course_notebooks() if "all" in args.notebooks or p.name[:2] in args.notebooks]
     if not notebooks:
         raise SystemExit(f"no notebooks numbered {args.notebooks}")
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
@@ -113,8 +125,13 @@ def main() -> None:
             path.parent.mkdir(parents=True, exist_ok=True)
             nbformat.write(make_submission(ours.source_notebook(assignment), ours.release_notebook(assignment), kind, i // len(kinds)), str(path))
     shutil.copytree(ours.root, theirs)  # same submissions, same fresh gradebook
-    count = args.students * len(notebooks)
+    their_students = min(args.nbgrader_students or args.students, args.students)
+    for i in range(their_students, args.students):
+        shutil.rmtree(theirs / "submitted" / f"s{i:03d}")
+    count, their_count = args.students * len(notebooks), their_students * len(notebooks)
     print(f"{count} notebooks: {args.students} students x {', '.join(n.stem for n in notebooks)}; {args.jobs} cores; cell time limit {args.cell_time_limit} s")
+    if their_students < args.students:
+        print(f"nbgrader grades the first {their_students} students only ({their_count} notebooks)")
 
     start = time.monotonic()
     subprocess.run(cnncourse + ["grade", "--course", str(ours.root), "--jobs", str(args.jobs), "--quiet", "--cell-time-limit", str(args.cell_time_limit)], check=True, env=env, cwd=REPO)
@@ -131,15 +148,17 @@ def main() -> None:
     theirs_seconds = time.monotonic() - start
 
     print(f"cnncourse grade   : {ours_seconds:8.1f} s  {ours_seconds / count:6.2f} s/notebook  (parallel, sandboxed, per-check credit)")
-    print(f"nbgrader autograde: {theirs_seconds:8.1f} s  {theirs_seconds / count:6.2f} s/notebook  (serial, tests in the student's kernel)")
-    print(f"speed-up          : {theirs_seconds / ours_seconds:.2f}x")
+    print(f"nbgrader autograde: {theirs_seconds:8.1f} s  {theirs_seconds / their_count:6.2f} s/notebook  (serial, tests in the student's kernel; {their_count} notebooks)")
+    print(f"speed-up          : {(theirs_seconds / their_count) / (ours_seconds / count):.2f}x (seconds per notebook)")
     ours_scores, their_scores = scores(ours.db_url), scores(f"sqlite:///{theirs / 'gradebook.db'}")
+    max_points = sum(_max_points(ours.source_notebook(n.stem)) for n in notebooks)
     print("mean score per kind (cnncourse / nbgrader):")
     for kind in kinds:
         students = [s for s, k in kind_of.items() if k == kind]
         mine = [sum(ours_scores.get(s, {}).values()) for s in students]
-        other = [sum(their_scores.get(s, {}).values()) for s in students]
-        print(f"  {kind:12s} {sum(mine) / len(mine):7.2f} / {sum(other) / len(other):7.2f}")
+        other = [sum(their_scores.get(s, {}).values()) for s in students if int(s[1:]) < their_students]
+        theirs_mean = f"{sum(other) / len(other):7.2f}" if other else "    n/a"
+        print(f"  {kind:12s} {sum(mine) / len(mine):7.2f} / {theirs_mean}   (out of {max_points:g})")
     print(f"course folders in {work}")
 
 
