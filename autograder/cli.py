@@ -97,8 +97,22 @@ def _manifests(course: Course) -> dict:
 # -- grade --------------------------------------------------------------------------------------------
 
 
+def prepare_checks(modules) -> None:
+    """Call each checks module's ``prepare()`` (if it has one): it fetches or loads what the checks
+    need, such as a data set, and raises ``CheckSetupError`` naming what is missing."""
+    import importlib
+
+    for name in modules:
+        prepare = getattr(importlib.import_module(name), "prepare", None)
+        if prepare is not None:
+            prepare()
+
+
 def cmd_grade(args) -> int:
+    from cnnlib.checks.core import CheckSetupError
+
     from . import gradebook, reports
+    from .notebook import load_notebook, plan_notebook
     from .parallel import Task, grade_class, load_result, result_path, submission_key
 
     course = _course(args)
@@ -124,6 +138,12 @@ def cmd_grade(args) -> int:
         tasks.append(Task(student, assignment, path, key))
     if unchanged:
         print(f"{unchanged} submission(s) unchanged since they were graded: kept (use --force to regrade)")
+    try:  # before any worker starts: a data set the checks need is missing -> stop, grade nothing
+        for assignment in sorted({t.assignment for t in tasks}):
+            prepare_checks(plan_notebook(assignment, load_notebook(course.source_notebook(assignment))).checks_modules)
+    except CheckSetupError as exc:
+        print(f"nothing was graded: {exc}", file=sys.stderr)
+        return 2
     data_dirs = [d for d in (os.environ.get("CNNLIB_DATA"), os.environ.get("CNNLIB_CACHE"), str(Path.home() / ".cache" / "cnnlib")) if d]
     settings = {
         "bwrap": False if args.no_bwrap else None,
@@ -198,6 +218,8 @@ def cmd_export(args) -> int:
 
 
 def cmd_check(args) -> int:
+    from cnnlib.checks.core import CheckSetupError
+
     from .grading import grade_notebook
     from .notebook import load_notebook, plan_notebook
     from .sandbox.client import Zygote
@@ -214,7 +236,11 @@ def cmd_check(args) -> int:
         return 2
     zygote = Zygote(use_bwrap=False if args.no_bwrap else None)
     try:
+        prepare_checks(plan.checks_modules)
         outcome = grade_notebook(zygote, plan, cells, visible_only=True)
+    except CheckSetupError as exc:
+        print(f"the checks cannot run on this machine: {exc}", file=sys.stderr)
+        return 2
     finally:
         zygote.close()
     for note in outcome.notes:

@@ -20,7 +20,7 @@ import importlib
 import time
 from dataclasses import asdict, dataclass, field
 
-from cnnlib.checks.core import Missing, StudentError, collecting
+from cnnlib.checks.core import CheckSetupError, Missing, StudentError, collecting
 
 from . import codec
 from .notebook import Cell, NotebookPlan, defined_names, free_names, student_code
@@ -298,6 +298,8 @@ def run_test_cell(cell: Cell, session: Session | None, *, visible_only: bool = F
     with collecting() as reporter:
         try:
             exec(compile(source, f"<test {outcome.grade_id}>", "exec"), namespace)
+        except CheckSetupError:  # the grader's machine lacks something: not the student's 0, stop this notebook
+            raise
         except Exception as exc:  # an assertion or error outside any check
             error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
             if "### BEGIN HIDDEN TESTS" in source:  # its message could show hidden values

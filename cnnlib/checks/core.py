@@ -35,11 +35,14 @@ from typing import Any, Callable
 
 import numpy as np
 
+from cnnlib.data.errors import CorruptFileError, DatasetNotFoundError
+
 from .forbid import Forbid, watch
 
 __all__ = [
     "CheckFailed",
     "CheckResult",
+    "CheckSetupError",
     "Construct",
     "Missing",
     "Mistake",
@@ -74,6 +77,14 @@ class CheckFailed(AssertionError):
 
 class NotWrittenYet(CheckFailed):
     """The student's function still raises ``NotImplementedError`` (an unanswered exercise)."""
+
+
+class CheckSetupError(RuntimeError):
+    """The check itself cannot run on this machine (a data set it needs is missing or damaged).
+
+    Not a verdict on the answer: it is raised out of the check instead of being recorded as a
+    failure, so that a grader stops and says what to install rather than giving 0 points.
+    """
 
 
 @dataclass
@@ -160,6 +171,8 @@ def check(points: float, *, hidden: bool = False):
                 result = CheckResult(fn.__name__, title, points, True, "", hidden)
             except CheckFailed as exc:
                 result = CheckResult(fn.__name__, title, points, False, str(exc), hidden, isinstance(exc, NotWrittenYet))
+            except (DatasetNotFoundError, CorruptFileError) as exc:  # the machine's problem, not the answer's
+                raise CheckSetupError(f"the check {fn.__name__} needs a data set that this machine does not have in usable form: {exc}") from exc
             except Exception as exc:  # the check could not make sense of the answer
                 detail = "" if hidden else f" ({type(exc).__name__}: {exc})"
                 result = CheckResult(

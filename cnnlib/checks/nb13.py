@@ -25,7 +25,9 @@ import functools
 
 import numpy as np
 
-from .core import Construct, as_array, call, check, describe, fail, probe
+from cnnlib.data.errors import CorruptFileError, DatasetNotFoundError
+
+from .core import CheckSetupError, Construct, as_array, call, check, describe, fail, probe
 from .forbid import Forbid
 
 #: Module prefixes the student's code may not import while it is graded (the library's models are
@@ -274,6 +276,18 @@ def freeze_backbone_random(freeze_backbone, replace_head, seed: int = 0):
 # ---------------------------------------------------------------------------------------------
 # fine_tune: a pretrained LeNet-5 beats training from scratch on a small new task
 # ---------------------------------------------------------------------------------------------
+
+
+def prepare() -> None:
+    """Make sure CIFAR-10 can be loaded (downloading it once where that is possible) before a class
+    is graded; raises ``CheckSetupError`` with what to put where when it cannot."""
+    from cnnlib.data import load_cifar10
+
+    try:
+        load_cifar10("train")
+        load_cifar10("test")
+    except (DatasetNotFoundError, CorruptFileError) as exc:
+        raise CheckSetupError(f"the checks of notebook 13 (fine_tune) train on CIFAR-10: {exc}") from exc
 
 
 @functools.lru_cache(maxsize=1)
