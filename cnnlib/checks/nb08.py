@@ -161,13 +161,19 @@ def linear_forward_examples(linear_forward):
     _check_linear_forward(linear_forward, rng.standard_normal((4, 3)), rng.standard_normal((2, 3)), rng.standard_normal(2))
 
 
+def _random_linear_shapes(rng, *, min_batch: int):
+    """Four (batch N, in_features D, out_features M) triples; the first has square weights (M == D),
+    where using w instead of w.T goes unnoticed by the shapes."""
+    for i in range(4):
+        N, D = int(rng.integers(min_batch, 7)), int(rng.integers(1, 9))
+        yield N, D, (D if i == 0 else int(rng.integers(1, 9)))
+
+
 @check(points=1, hidden=True)
 def linear_forward_random(linear_forward, seed: int = 0):
     """linear_forward: seeded random shapes, square weights included"""
     rng = np.random.default_rng(seed)
-    for i in range(4):
-        N, D = int(rng.integers(1, 7)), int(rng.integers(1, 9))
-        M = D if i == 0 else int(rng.integers(1, 9))
+    for N, D, M in _random_linear_shapes(rng, min_batch=1):
         _check_linear_forward(linear_forward, rng.standard_normal((N, D)), rng.standard_normal((M, D)), rng.standard_normal(M))
 
 
@@ -200,11 +206,9 @@ def linear_backward_examples(linear_backward):
 
 @check(points=2, hidden=True)
 def linear_backward_random(linear_backward, seed: int = 0):
-    """linear_backward: seeded random shapes, against a numerical gradient's formulas"""
+    """linear_backward: seeded random shapes, square weights included"""
     rng = np.random.default_rng(seed)
-    for i in range(4):
-        N, D = int(rng.integers(2, 7)), int(rng.integers(1, 9))
-        M = D if i == 0 else int(rng.integers(1, 9))
+    for N, D, M in _random_linear_shapes(rng, min_batch=2):
         _check_linear_backward(linear_backward, rng.standard_normal((N, M)), rng.standard_normal((N, D)), rng.standard_normal((M, D)))
 
 
