@@ -18,9 +18,19 @@ Sizes and receptive fields come from :mod:`cnnlib.arithmetic`, gradients are che
 """
 
 from cnnlib.viz.conv_arithmetic import ConvSetting, conv_arithmetic_explorer, conv_arithmetic_formula, draw_conv_arithmetic
+from cnnlib.viz.conv_backward import BackwardSetting, backward_steps, conv_backward_explorer, draw_conv_backward_step
 from cnnlib.viz.explorer import Explorer, View
+from cnnlib.viz.receptive_field import (
+    Layer,
+    draw_receptive_field,
+    parse_layers,
+    receptive_field_explorer,
+    trace_receptive_field,
+)
 
 __all__ = [
     "Explorer", "View",
     "ConvSetting", "draw_conv_arithmetic", "conv_arithmetic_formula", "conv_arithmetic_explorer",
+    "Layer", "parse_layers", "trace_receptive_field", "draw_receptive_field", "receptive_field_explorer",
+    "BackwardSetting", "backward_steps", "draw_conv_backward_step", "conv_backward_explorer",
 ]
