@@ -17,7 +17,14 @@ Sizes and receptive fields come from :mod:`cnnlib.arithmetic`, gradients are che
 :mod:`cnnlib.reference`: the explorers compute nothing that the library already has.
 """
 
-from cnnlib.viz.conv_arithmetic import ConvSetting, conv_arithmetic_explorer, conv_arithmetic_formula, draw_conv_arithmetic
+from cnnlib.viz.conv_arithmetic import (
+    ConvSetting,
+    conv_arithmetic_explorer,
+    conv_arithmetic_formula,
+    draw_conv_arithmetic,
+    unread_positions,
+    window_positions,
+)
 from cnnlib.viz.conv_backward import BackwardSetting, backward_steps, conv_backward_explorer, draw_conv_backward_step
 from cnnlib.viz.explorer import Explorer, View
 from cnnlib.viz.receptive_field import (
@@ -30,7 +37,8 @@ from cnnlib.viz.receptive_field import (
 
 __all__ = [
     "Explorer", "View",
-    "ConvSetting", "draw_conv_arithmetic", "conv_arithmetic_formula", "conv_arithmetic_explorer",
+    "ConvSetting", "window_positions", "unread_positions", "draw_conv_arithmetic", "conv_arithmetic_formula",
+    "conv_arithmetic_explorer",
     "Layer", "parse_layers", "trace_receptive_field", "draw_receptive_field", "receptive_field_explorer",
     "BackwardSetting", "backward_steps", "draw_conv_backward_step", "conv_backward_explorer",
 ]

@@ -124,7 +124,8 @@ def draw_conv_arithmetic(setting: ConvSetting, ax=None):
     ----------
     setting : ConvSetting
     ax : matplotlib Axes, optional
-        Draw into it (no legend); by default a new figure with a legend.
+        Draw into it (no legend, and the grids captioned only "input" and "output": put the sizes
+        in the axes' title); by default a new figure with a legend.
 
     Raises
     ------
@@ -140,9 +141,9 @@ def draw_conv_arithmetic(setting: ConvSetting, ax=None):
     else:
         figure = ax.figure
     if setting.transposed:
-        _draw_transposed(ax, setting, o)
+        _draw_transposed(ax, setting, o, captions=own_figure)
     else:
-        _draw_convolution(ax, setting, o)
+        _draw_convolution(ax, setting, o, captions=own_figure)
     if own_figure:
         _legend(ax, setting)
         figure.tight_layout()
@@ -159,7 +160,7 @@ def _index_labels(ax, x0, y0, count, rows: bool = False):
             ax.text(-0.25, y0 + c + 0.5, str(c), ha="right", va="center", fontsize=7, color="0.35")
 
 
-def _draw_convolution(ax, s: ConvSetting, o: int) -> None:
+def _draw_convolution(ax, s: ConvSetting, o: int, captions: bool) -> None:
     size = s.n + 2 * s.padding
     windows = window_positions(s.n, s.kernel_size, s.stride, s.padding, s.dilation)
     unread = set(unread_positions(s))
@@ -193,13 +194,12 @@ def _draw_convolution(ax, s: ConvSetting, o: int) -> None:
     _index_labels(ax, x0, 0, o)
     ax.annotate("", xy=(x0 + col + 0.5, row + 0.5), xytext=(windows[col][0] + span, windows[row][0] + span / 2),
                 arrowprops=dict(arrowstyle="->", color=COLOURS["highlight"], lw=1.5, connectionstyle="arc3,rad=-0.25"))
-    ax.text(size / 2, -1.0, f"input {s.n}×{s.n}" + (f", padded to {size}×{size}" if s.padding else ""),
-            ha="center", va="bottom", fontsize=10)
-    ax.text(x0 + o / 2, -1.0, f"output {o}×{o}", ha="center", va="bottom", fontsize=10)
+    _caption(ax, size / 2, f"input {s.n}×{s.n}" + (f", padded to {size}×{size}" if s.padding else ""), captions)
+    _caption(ax, x0 + o / 2, f"output {o}×{o}", captions)
     finish_grid_axes(ax, x0 + o, max(size, o))
 
 
-def _draw_transposed(ax, s: ConvSetting, o: int) -> None:
+def _draw_transposed(ax, s: ConvSetting, o: int, captions: bool) -> None:
     stamps = stamp_positions(s.n, s.kernel_size, s.stride, s.dilation)
     full = (s.n - 1) * s.stride + s.dilation * (s.kernel_size - 1) + 1  # before cropping
     canvas = max(full, s.padding + o)
@@ -233,10 +233,15 @@ def _draw_transposed(ax, s: ConvSetting, o: int) -> None:
     outline(ax, x0 + stamps[col][0], stamps[row][0], span, span, gid="stamp")
     ax.annotate("", xy=(x0 + stamps[col][0], stamps[row][0] + span / 2), xytext=(col + 0.5, row + 0.5),
                 arrowprops=dict(arrowstyle="->", color=COLOURS["highlight"], lw=1.5, connectionstyle="arc3,rad=0.25"))
-    ax.text(s.n / 2, -1.0, f"input {s.n}×{s.n}", ha="center", va="bottom", fontsize=10)
+    _caption(ax, s.n / 2, f"input {s.n}×{s.n}", captions)
     cropped = f", {full}×{full} before padding {s.padding} crops it" if s.padding else ""
-    ax.text(x0 + canvas / 2, -1.0, f"output {o}×{o}{cropped}", ha="center", va="bottom", fontsize=10)
+    _caption(ax, x0 + canvas / 2, f"output {o}×{o}{cropped}", captions)
     finish_grid_axes(ax, x0 + canvas, max(s.n, canvas))
+
+
+def _caption(ax, x, text, full: bool) -> None:
+    """The grid's name above it: in full in the explorer's own figure, one word in a small panel."""
+    ax.text(x, -1.0, text if full else text.split(" ")[0], ha="center", va="bottom", fontsize=10 if full else 9)
 
 
 def _dot(centre, radius, gid):

@@ -164,7 +164,7 @@ class Explorer:
                              f"No figure: this setting is impossible.\n{html.escape(view.error)}</div>",
             }
         png = figure_png(view.figure)
-        return {"image/png": base64.b64encode(png).decode("ascii"), "text/plain": f"<figure: {view.text}>"}
+        return {"image/png": base64.b64encode(png).decode("ascii"), "text/plain": "<figure of the setting above>"}
 
     def _ipython_display_(self) -> None:
         from IPython.display import display
