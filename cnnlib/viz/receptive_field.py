@@ -141,7 +141,11 @@ def receptive_field_formula(layers: list[Layer]) -> str:
     triples = _triples(layers)
     terms = [f"{d}·{k - 1}·{arith.effective_stride(triples[:index])}" for index, (k, s, d) in enumerate(triples)]
     return (f"r = 1 + Σ d·(k−1)·J = 1 + {' + '.join(terms)} = {arith.receptive_field(triples)}"
-            f"; jump of the last layer J = {arith.effective_stride(triples)}")
+            f" (J: the jump of the layer below); the last layer's units are {_pixels(arith.effective_stride(triples))} apart")
+
+
+def _pixels(count: int) -> str:
+    return f"{count} pixel" + ("" if count == 1 else "s")
 
 
 def draw_receptive_field(layers: list[Layer], n: int, unit: int | None = None, ax=None):
@@ -191,10 +195,10 @@ def draw_receptive_field(layers: list[Layer], n: int, unit: int | None = None, a
     ax.set_yticks(range(len(trace.sizes)), labels, fontsize=9)
     for depth in range(1, len(trace.sizes)):
         triples = _triples(layers[:depth])
-        ax.text(1.005, depth, f"r = {arith.receptive_field(triples)}, J = {arith.effective_stride(triples)}",
+        ax.text(1.005, depth, f"r = {arith.receptive_field(triples)}, jump {arith.effective_stride(triples)}",
                 transform=ax.get_yaxis_transform(), va="center", fontsize=8, color="0.35")
     if layers:
-        ax.text(1.005, len(layers) + 0.4, "field r, jump J", transform=ax.get_yaxis_transform(), va="center",
+        ax.text(1.005, len(layers) + 0.4, "field, jump of its units", transform=ax.get_yaxis_transform(), va="center",
                 fontsize=8, color="0.35", style="italic")
     lows = [x(d, -(layers[d].padding if d < len(layers) else 0)) for d in range(len(trace.sizes))] + [x(0, first)]
     highs = [x(d, trace.sizes[d] - 1 + (layers[d].padding if d < len(layers) else 0)) for d in range(len(trace.sizes))] + [x(0, last)]

@@ -86,8 +86,8 @@ def test_a_stack_too_deep_for_its_input_names_the_layer():
 def test_formula_lists_one_term_per_layer_and_ends_with_the_librarys_field():
     text = receptive_field_formula(parse_layers("3/1, 2/2, 3/1/0/2"))
     assert "1 + 1·2·1 + 1·1·1 + 2·2·2" in text
-    assert f"= {arith.receptive_field([(3, 1), (2, 2), (3, 1, 2)])};" in text
-    assert text.endswith("J = 2")
+    assert f"= {arith.receptive_field([(3, 1), (2, 2), (3, 1, 2)])} (" in text
+    assert text.endswith("the last layer's units are 2 pixels apart")
 
 
 def test_figure_draws_every_unit_and_the_traced_ones_in_orange():
@@ -121,7 +121,7 @@ def test_the_explorer_follows_the_text_box_and_the_sliders():
     assert explorer.controls["unit"].value == 4 and explorer.controls["unit"].max == 7
     before_png, before_text = figure_png(explorer.view.figure), explorer.view.text
     explorer.controls["layers"].value = "3/1, 3/1, 3/1"
-    assert "= 7;" in explorer.view.text and explorer.view.text != before_text
+    assert "= 7 (" in explorer.view.text and "units are 1 pixel apart" in explorer.view.text
     assert explorer.controls["unit"].max == 17
     assert figure_png(explorer.view.figure) != before_png
     explorer.controls["unit"].value = 0
