@@ -42,7 +42,7 @@ def conv_param_count(in_channels, out_channels, kernel_size, bias=True, groups=1
     in_channels, out_channels : int
         ``D_in`` and ``D_out``, each ``>= 1`` and divisible by ``groups``.
     kernel_size : int or (int, int)
-        ``F`` or ``(KH, KW)``.
+        ``K`` for a ``K x K`` kernel, or ``(KH, KW)``.
     bias : bool
         One bias per output channel, shared by every position.
     groups : int
