@@ -75,9 +75,10 @@ def set_slider(page, index: int, name: str, value: int) -> None:
 
 
 def png_pixels(data: bytes) -> np.ndarray:
-    from PIL import Image
+    """RGB values 0..255 of a PNG."""
+    from matplotlib import image
 
-    return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"), dtype=np.int16)
+    return (image.imread(io.BytesIO(data), format="png")[..., :3] * 255).astype(np.int16)
 
 
 def changed_fraction(before: bytes, after: bytes) -> float:

@@ -3,6 +3,7 @@ and what it does with errors; then a notebook with the three explorers executed 
 rendered by nbconvert, as a reader without a widget front end sees it."""
 
 import base64
+import doctest
 
 import ipywidgets
 import nbformat
@@ -117,3 +118,11 @@ def test_a_notebook_run_without_a_widget_front_end_shows_each_explorers_figure(t
 def test_the_three_explorers_start_from_a_drawable_setting():
     for explorer in (conv_arithmetic_explorer(), receptive_field_explorer(), conv_backward_explorer()):
         assert explorer.view.error is None and explorer.view.figure is not None and explorer.view.text
+
+
+@pytest.mark.parametrize("module", ["conv_arithmetic", "receptive_field"])
+def test_the_examples_in_the_docstrings_hold(module):
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(f"cnnlib.viz.{module}"))
+    assert result.attempted > 0 and result.failed == 0
