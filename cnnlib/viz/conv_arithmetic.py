@@ -14,7 +14,7 @@ formula with the setting's numbers, the result coming from :mod:`cnnlib.arithmet
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from cnnlib import arithmetic as arith
 from cnnlib.viz.explorer import Explorer, View
@@ -56,20 +56,21 @@ def conv_arithmetic_output_size(setting: ConvSetting) -> int:
     return arith.conv_output_size(s.n, s.kernel_size, stride=s.stride, padding=s.padding, dilation=s.dilation)
 
 
+def _formula(s: ConvSetting) -> str:
+    """``<kind>: <relation in symbols> = <relation with the setting's numbers>``, without the result."""
+    if s.transposed:
+        return (f"transposed convolution: o = (n − 1)s − 2p + d(k − 1) + output_padding + 1 = "
+                f"({s.n} − 1)·{s.stride} − 2·{s.padding} + {s.dilation}·({s.kernel_size} − 1) + {s.output_padding} + 1")
+    return (f"convolution: o = ⌊(n + 2p − d(k−1) − 1) / s⌋ + 1 = "
+            f"⌊({s.n} + 2·{s.padding} − {s.dilation}·({s.kernel_size}−1) − 1) / {s.stride}⌋ + 1")
+
+
 def conv_arithmetic_formula(setting: ConvSetting) -> str:
     """The output-size formula with the setting's numbers substituted, ending in the library's answer.
 
     Raises the library's ``ValueError`` when the setting is impossible.
     """
-    s = setting
-    if s.transposed:
-        symbols = "o = (n − 1)s − 2p + d(k − 1) + output_padding + 1"
-        numbers = (f"({s.n} − 1)·{s.stride} − 2·{s.padding} + {s.dilation}·({s.kernel_size} − 1) "
-                   f"+ {s.output_padding} + 1")
-        return f"transposed convolution: {symbols} = {numbers} = {conv_arithmetic_output_size(s)}"
-    symbols = "o = ⌊(n + 2p − d(k−1) − 1) / s⌋ + 1"
-    numbers = f"⌊({s.n} + 2·{s.padding} − {s.dilation}·({s.kernel_size}−1) − 1) / {s.stride}⌋ + 1"
-    return f"convolution: {symbols} = {numbers} = {conv_arithmetic_output_size(s)}"
+    return f"{_formula(setting)} = {conv_arithmetic_output_size(setting)}"
 
 
 def window_positions(n: int, kernel_size: int, stride: int = 1, padding: int = 0, dilation: int = 1) -> list[list[int]]:
@@ -303,18 +304,9 @@ def render_conv_arithmetic(**values) -> View:
     try:
         formula = conv_arithmetic_formula(setting)
     except ValueError as error:
-        numbers = replace(setting, unit=0)
-        return View(None, _impossible_formula(numbers), f"ValueError: {error}")
+        return View(None, f"{_formula(setting)}: impossible", f"ValueError: {error}")
     o = conv_arithmetic_output_size(setting)
     return View(draw_conv_arithmetic(setting), f"{formula}\n{_summary(setting, o)}")
-
-
-def _impossible_formula(s: ConvSetting) -> str:
-    if s.transposed:
-        return (f"transposed convolution: o = (n − 1)s − 2p + d(k − 1) + output_padding + 1 with n={s.n}, k={s.kernel_size}, "
-                f"s={s.stride}, p={s.padding}, d={s.dilation}, output_padding={s.output_padding}: impossible")
-    return (f"convolution: o = ⌊(n + 2p − d(k−1) − 1) / s⌋ + 1 = ⌊({s.n} + 2·{s.padding} − {s.dilation}·({s.kernel_size}−1) − 1) "
-            f"/ {s.stride}⌋ + 1: impossible, the kernel does not fit")
 
 
 def _sync(controls) -> None:

@@ -24,7 +24,7 @@ from matplotlib import colormaps
 from cnnlib import arithmetic as arith
 from cnnlib import reference as ref
 from cnnlib.viz.explorer import Explorer, View
-from cnnlib.viz.grids import COLOURS, outline
+from cnnlib.viz.grids import outline
 
 __all__ = [
     "BackwardSetting", "example_arrays", "Step", "backward_steps", "reference_gradients",
