@@ -19,6 +19,7 @@ EXAMPLES = {
     "export": "cnncourse export                        # course/reports/grades.csv\n  cnncourse export --output grades.csv",
     "check": "cnncourse check 01_convolution_vs_cross_correlation.ipynb",
     "validate": "cnncourse validate notebooks/01_convolution_vs_cross_correlation.ipynb",
+    "similarity": "cnncourse similarity                    # every assignment: course/reports/similarity/<assignment>.html and .csv\n  cnncourse similarity 05_matrix_view_im2col_receptive_fields --floor 0.5 --top 50",
 }
 
 
@@ -259,6 +260,28 @@ def cmd_check(args) -> int:
     return 0
 
 
+def cmd_similarity(args) -> int:
+    from .similarity import similarity_report
+
+    course = _course(args)
+    assignments = args.assignments or course.assignments()
+    unknown = [a for a in assignments if not course.source_notebook(a).is_file()]
+    if unknown or not assignments:
+        print(f"unknown assignment(s): {', '.join(unknown) or '(none released)'}; run `cnncourse release` first", file=sys.stderr)
+        return 2
+    try:
+        for assignment in assignments:
+            report = similarity_report(course, assignment, floor=args.floor, top=args.top, common=args.common)
+            top = f"; most similar: {report.pairs[0].a.student} and {report.pairs[0].b.student} ({report.pairs[0].score:.2f})" if report.pairs else ""
+            print(f"{assignment}: {report.submissions} submissions, {len(report.pairs)} pairs score {args.floor:g} or more{top}; wrote {report.html} and {report.csv.name}")
+            for note in report.notes:
+                print(f"  {note}")
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    return 0
+
+
 def cmd_validate(args) -> int:
     from .validate import main
 
@@ -269,6 +292,8 @@ def cmd_validate(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from . import similarity
+
     parser = argparse.ArgumentParser(prog="cnncourse", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -305,6 +330,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("check", "A student's self-check: run the notebook's visible checks, sandboxed as in grading, and print what passed and what is wrong.", cmd_check)
     p.add_argument("notebook", help="your notebook (.ipynb)")
     p.add_argument("--no-bwrap", action="store_true", help="do not use bubblewrap even when it is available")
+
+    p = add("similarity", "Compare every pair of submissions of an assignment (the code the grader runs, the starter code left out; robust to renaming, reordering, comments and whitespace) and write an HTML page with the most similar pairs side by side, and a CSV of every pair above the floor. Evidence for a person to review, not a verdict.", cmd_similarity)
+    _add_course_options(p)
+    p.add_argument("assignments", nargs="*", metavar="ASSIGNMENT", help="assignments to compare (default: all)")
+    p.add_argument("--floor", type=float, default=similarity.FLOOR, help=f"leave out pairs scoring less than this (0..1, default {similarity.FLOOR:g})")
+    p.add_argument("--top", type=int, default=similarity.TOP, help=f"pairs shown side by side on the page (default {similarity.TOP}; the CSV has all above the floor)")
+    p.add_argument("--common", type=int, default=similarity.COMMON, help=f"ignore passages found in more than this many submissions, as idioms (default {similarity.COMMON})")
 
     p = add("validate", "Check that a course notebook releases and grades correctly: structure, runs with solutions, student version, full marks for solutions and zero for a blank copy.", cmd_validate)
     p.add_argument("notebooks", nargs="+", type=Path)
