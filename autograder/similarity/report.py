@@ -44,10 +44,23 @@ def write_csv(path: Path, assignment: str, pairs: list[Pair], shown: int) -> Non
     _atomic_write(path, write)
 
 
+CONTEXT = 2  # unmatched lines shown around each matching passage; longer stretches are folded
+
+
 def _code(cell_source: str, marks: dict[int, int]) -> str:
-    """A cell's code with line numbers; line -> region number for the highlighted lines."""
+    """A cell's code with line numbers; ``marks`` maps a line to the passage it belongs to.
+    Long stretches without a match (a docstring, say) are folded into one "... n lines" line."""
+    lines = cell_source.splitlines() or [""]
+    shown = {n for m in marks for n in range(m - CONTEXT, m + CONTEXT + 1)} | {1}
     out = []
-    for number, line in enumerate(cell_source.splitlines() or [""], 1):
+    folded = 0
+    for number, line in enumerate(lines, 1):
+        if number not in shown and number < len(lines):
+            folded += 1
+            continue
+        if folded:
+            out.append(f"<span class='line fold'><span class='ln'>&#8942;</span>{folded} unmatched line{'s' if folded > 1 else ''}</span>")
+            folded = 0
         text = f"<span class='ln'>{number}</span>{html.escape(line) or ' '}"
         if number in marks:
             region = marks[number]

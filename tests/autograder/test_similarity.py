@@ -265,3 +265,85 @@ def test_page_shows_the_pair_and_escapes_code(assignment):
     highlighted = re.findall(r"<span class='line m\d' title='passage \d+'>", text)
     assert len(highlighted) >= 2  # matching lines marked on both sides
     assert "evidence for a person to review, not a verdict" in text
+
+
+# -- the command, on a released course --------------------------------------------------------------
+
+INDEPENDENT = {  # carol's own answers: vectorised, not the fixture's loops
+    "cross_correlate1d": "def cross_correlate1d(x, w):\n    windows = np.lib.stride_tricks.sliding_window_view(x, len(w))\n    return windows @ w\n",
+    "convolve2d": (
+        "def convolve2d(image, kernel):\n"
+        "    windows = np.lib.stride_tricks.sliding_window_view(image, kernel.shape)\n"
+        "    return np.einsum('ijmn,mn->ij', windows, kernel[::-1, ::-1])\n"
+    ),
+    "answer_size": "answer_size = 28\n",
+}
+
+
+def test_command_writes_page_and_csv(tmp_path, capsys):
+    from fixture_course import ASSIGNMENT, CORRECT, build_source, submission
+
+    from autograder.cli import main as cnncourse
+    from autograder.course import Course
+
+    source = build_source(tmp_path / "notebooks" / f"{ASSIGNMENT}.ipynb")
+    course = Course(tmp_path / "course")
+    assert cnncourse(["release", "--course", str(course.root), "--no-manifest", str(source)]) == 0
+    release = course.release_notebook(ASSIGNMENT)
+    renamed = {g: re.sub(r"\b(x|w|n|image|kernel|out|k|kh|kw|i|j)\b", lambda m: m.group() + "_", code) for g, code in CORRECT.items()}
+    handed_in = {"alice": CORRECT, "bob": renamed, "carol": INDEPENDENT, "dave": {}}
+    for student, answers in handed_in.items():
+        path = course.submitted / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+        path.parent.mkdir(parents=True)
+        nbformat.write(submission(release, answers), str(path))
+    (course.submitted / "erin" / ASSIGNMENT).mkdir(parents=True)
+    (course.submitted / "erin" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").write_text("{ not a notebook")
+    capsys.readouterr()
+
+    assert cnncourse(["similarity", "--course", str(course.root)]) == 0
+    out = capsys.readouterr().out
+    assert f"{ASSIGNMENT}: 4 submissions, 1 pairs score" in out and "most similar: alice and bob (1.00)" in out
+    assert "erin: left out" in out and "not a readable notebook" in out
+    rows = list(csv.DictReader(open(course.reports / "similarity" / f"{ASSIGNMENT}.csv", encoding="utf-8")))
+    assert [(r["student_a"], r["student_b"]) for r in rows] == [("alice", "bob")]
+    assert float(rows[0]["score"]) == 1.0 and rows[0]["anchor"] == f"{ASSIGNMENT}.html#pair-1"
+    text = (course.reports / "similarity" / f"{ASSIGNMENT}.html").read_text(encoding="utf-8")
+    assert "id='pair-1'" in text and "alice" in text and "bob" in text and "erin: left out" in text
+    assert "np.einsum" not in text  # carol matches nobody, so her code is not shown
+
+    assert cnncourse(["similarity", "--course", str(course.root), "--floor", "0", "--common", "2"]) == 0
+    rows = list(csv.DictReader(open(course.reports / "similarity" / f"{ASSIGNMENT}.csv", encoding="utf-8")))
+    assert "dave" not in {r["student_a"] for r in rows} | {r["student_b"] for r in rows}  # the starter code matches nobody
+
+    assert cnncourse(["similarity", "--course", str(course.root), "--floor", "2"]) == 2
+    assert "--floor must be a score between 0 and 1" in capsys.readouterr().err
+    assert cnncourse(["similarity", "--course", str(course.root), "no_such_assignment"]) == 2
+    assert "unknown assignment(s): no_such_assignment" in capsys.readouterr().err
+
+
+def test_a_class_of_300_finds_the_one_copy(nb05):
+    """300 students answer notebook 05 with the loop or the vectorised answers (mostly the same
+    code, so shared passages are idioms), each with two lines of their own; one more student hands
+    in a renamed and reordered copy of student 7. The copy is the only pair above the floor."""
+    import random
+
+    from autograder.similarity import FLOOR
+    from autograder.similarity.fingerprints import CodeCell, canonical_tokens
+
+    rng = random.Random(12)
+
+    def own_line(depth):
+        if depth == 0:
+            return rng.choice(["n", "k", "1", "2", "len(w)", "w.shape[0]", "abs(n)"])
+        return f"({own_line(depth - 1)} {rng.choice(['+', '-', '*', '//', '%', '**', '<<'])} {own_line(depth - 1)})"
+
+    def cells(bodies):
+        return [CodeCell(g, body, canonical_tokens(body, nb05.code.names)) for g, body in bodies.items()]
+
+    bodies = [{g: f"    check = {own_line(3)}\n    limit = {own_line(3)}\n" + nb05.answer(g, rng.randrange(2)) for g in nb05.answers} for _ in range(300)]
+    subs = [Submission(f"s{i:03d}", cells(b)) for i, b in enumerate(bodies)]
+    subs.append(Submission("copier", cells({g: _reorder_and_comment(g, _rename(g, body)) for g, body in bodies[7].items()})))
+    fingerprint_class(subs, nb05.starter)
+    pairs = compare(subs)
+    assert len(pairs) > 100  # the inverted index did pair submissions that share something
+    assert [(p.a.student, p.b.student) for p in pairs if p.score >= FLOOR] == [("s007", "copier")]
