@@ -210,6 +210,8 @@ def _safe_url(url: str) -> str:
 
 
 def cmd_feedback(args) -> int:
+    from .gradebook import submission_records
+    from .late import lateness_note
     from .reports import write_feedback
 
     course = _course(args)
@@ -217,8 +219,10 @@ def cmd_feedback(args) -> int:
     if not outcomes:
         print("nothing graded yet: run `cnncourse grade` first", file=sys.stderr)
         return 2
+    records = {(r.student, r.assignment): r for r in submission_records(course.db_url)}
     for outcome in outcomes:
-        write_feedback(course.feedback / outcome.student / outcome.assignment / f"{outcome.assignment}.html", outcome)
+        late = lateness_note(records.get((outcome.student, outcome.assignment)))
+        write_feedback(course.feedback / outcome.student / outcome.assignment / f"{outcome.assignment}.html", outcome, late=late)
     print(f"wrote {len(outcomes)} feedback page(s) under {course.feedback}")
     return 0
 

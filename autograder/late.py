@@ -206,6 +206,17 @@ def set_duedate(course: Course, assignment: str, duedate: datetime | None) -> No
         gb.db.commit()
 
 
+def lateness_note(record) -> str | None:
+    """A sentence for the feedback page about a late submission (a gradebook
+    :class:`~autograder.gradebook.SubmissionRecord`), or None when it was on time."""
+    if record is None or record.seconds_late <= 0:
+        return None
+    text = f"Handed in {format_utc(record.timestamp)}, {record.seconds_late / 3600:.1f} hours after the due date ({format_utc(record.duedate)})"
+    if record.late_penalty > 0:
+        return text + f": the late penalty takes off {record.late_penalty:g} of your {record.raw_score:g} points, so your score is {record.score:g} / {record.max_score:g}."
+    return text + "; no points were taken off."
+
+
 def duedates(course: Course) -> dict[str, datetime | None]:
     from .gradebook import open_gradebook
 

@@ -175,7 +175,8 @@ def test_parse_duedate_keeps_the_time_zone():
 
 @pytest.mark.slow
 def test_grade_applies_the_penalty(course, capsys):
-    """`cnncourse grade` itself: a submission graded after its due date loses the configured share."""
+    """`cnncourse grade` itself: a submission graded after its due date loses the configured share,
+    and its feedback page says so."""
     with open(course.root / "nbgrader_config.py", "a") as config:
         config.write(PER_DAY)
     assert cnncourse(["duedate", "--course", str(course.root), ASSIGNMENT, DUE]) == 0
@@ -190,3 +191,8 @@ def test_grade_applies_the_penalty(course, capsys):
     assert graded == {"alice": (7.0, 0.0), "carol": (3.0, pytest.approx(0.6))}
     api = course.nbgrader_api()
     assert api.get_submission(ASSIGNMENT, "carol")["timestamp"].startswith("2026-11-21T22:00:00")
+    assert cnncourse(["feedback", "--course", str(course.root)]) == 0
+    carol = (course.feedback / "carol" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
+    assert "Handed in 2026-11-21 22:00:00 UTC, 30.0 hours after the due date (2026-11-20 16:00:00 UTC)" in carol
+    assert "the late penalty takes off 0.6 of your 3 points, so your score is 2.4 / 7" in carol
+    assert "Handed in" not in (course.feedback / "alice" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
