@@ -149,25 +149,31 @@ def _is_docstring(stmt: ast.stmt) -> bool:
     return isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str)
 
 
-def _canonical(tokens: list[Token], tree: ast.Module) -> list[Token]:
+def _canonical(tokens: list[Token], tree: ast.Module, code: str) -> list[Token]:
     """The tokens with the statements of every block sorted by their normalised text, each
     statement's own tokens followed by ``;`` and then by its blocks."""
     starts = [t.start for t in tokens]
     owner: list[ast.stmt | None] = [None] * len(tokens)
+    lines = code.splitlines()
 
-    def claim(stmts, depth):
+    def position(line: int, byte_col: int) -> tuple[int, int]:
+        """``ast`` counts columns in UTF-8 bytes, ``tokenize`` in characters."""
+        text = lines[line - 1] if 0 < line <= len(lines) else ""
+        return line, len(text.encode()[:byte_col].decode(errors="ignore"))
+
+    def claim(stmts):  # deeper statements claim their tokens after (over) their parents
         for stmt in stmts:
-            first = (stmt.lineno, stmt.col_offset)
+            first = position(stmt.lineno, stmt.col_offset)
             for deco in getattr(stmt, "decorator_list", []):
-                first = min(first, (deco.lineno, deco.col_offset - 1))
+                first = min(first, position(deco.lineno, max(deco.col_offset - 1, 0)))
             lo = bisect.bisect_left(starts, first)
-            hi = bisect.bisect_left(starts, (stmt.end_lineno, stmt.end_col_offset))
+            hi = bisect.bisect_left(starts, position(stmt.end_lineno, stmt.end_col_offset))
             for i in range(lo, hi):
                 owner[i] = stmt
             for block in _blocks(stmt):
-                claim(block, depth + 1)
+                claim(block)
 
-    claim(tree.body, 0)
+    claim(tree.body)
     own: dict[int, list[Token]] = {}
     for token, stmt in zip(tokens, owner):
         if stmt is not None:
@@ -201,7 +207,7 @@ def canonical_tokens(source: str, keep: frozenset[str] = frozenset()) -> list[To
         tree = ast.parse(code)
     except SyntaxError:  # tokenizes but does not parse: keep the written order
         return _normalise(raw, keep, newlines=True)
-    return _canonical(tokens, tree)
+    return _canonical(tokens, tree, code)
 
 
 # -- k-grams and winnowing --------------------------------------------------------------------------

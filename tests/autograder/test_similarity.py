@@ -187,6 +187,9 @@ def test_reordering_does_not_change_the_canonical_tokens():
     assert [t.text for t in fp.canonical_tokens(one)] == [t.text for t in fp.canonical_tokens(renamed)]
     different = "def f(x):\n    a = len(x)\n    b = x.size * 2\n    return a - b\n"
     assert [t.text for t in fp.canonical_tokens(one)] != [t.text for t in fp.canonical_tokens(different)]
+    # two statements on a line with non-ASCII text (ast counts columns in bytes, tokenize in characters)
+    accents = ["label = 'Größe ñ'; size = len(x)\n", "size = len(x); label = 'Größe ñ'\n"]
+    assert [t.text for t in fp.canonical_tokens(accents[0])] == [t.text for t in fp.canonical_tokens(accents[1])]
 
 
 def test_independent_solutions_score_low(assignment):
