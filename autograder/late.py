@@ -137,9 +137,13 @@ class LatePenalties:
     def apply(self, student: str, assignment: str, notebook: str | None = None) -> None:
         """Recompute and store the penalty of one graded submission (nbgrader's own code)."""
         import nbformat
+        from nbgrader.api import MissingEntry
 
         resources = {"nbgrader": {"notebook": notebook or assignment, "assignment": assignment, "student": student, "db_url": self.course.db_url}}
-        self.preprocessor.preprocess(nbformat.v4.new_notebook(), resources)
+        try:
+            self.preprocessor.preprocess(nbformat.v4.new_notebook(), resources)
+        except MissingEntry:  # no such submission in the gradebook (its scores were not recorded): nothing to penalise
+            pass
 
     def reassess(self, assignment: str) -> tuple[int, int]:
         """Recompute every graded submission of ``assignment`` (after its due date changed);
