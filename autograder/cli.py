@@ -228,39 +228,20 @@ def cmd_feedback(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from . import gradebook, lms
+    from .lms import ExportError, export
 
     course = _course(args)
-    default = {"csv": "grades.csv", "canvas": "grades-canvas.csv", "moodle": "grades-moodle.csv"}[args.format]
-    output = Path(args.output) if args.output else course.reports / default
     try:
-        roster = lms.read_roster(Path(args.roster)) if args.roster else None
-        sheet = lms.gradesheet(course.db_url)
-        people = lms.identities(gradebook.students(course.db_url), roster)
-        headers = lms.column_names(sheet.assignments, args.column)
-    except lms.ExportError as exc:
+        done = export(course, args.format, output=Path(args.output) if args.output else None, roster=Path(args.roster) if args.roster else None, columns=args.column)
+    except ExportError as exc:
         print(exc, file=sys.stderr)
         return 2
-    if args.format == "canvas":
-        lms.write_canvas(output, sheet, people, headers)
-    elif args.format == "moodle":
-        lms.write_moodle(output, sheet, people, headers)
-    else:
-        if args.column:
-            print("--column renames columns of the canvas and moodle formats only", file=sys.stderr)
-            return 2
-        lms.write_plain(output, sheet, people)
-    details = course.reports / "submissions.csv"
-    lms.write_submissions(details, sheet)
-    print(f"wrote the grades of {len(people)} student(s) in {len(sheet.assignments)} assignment(s) to {output} ({args.format})")
-    late = sheet.late
-    taken = sum(r.raw_score - r.score for r in late)
-    print(f"scores are after late penalties: {len(late)} late submission(s) lost {taken:g} point(s) in all; each submission's due date, time, hours late and score before and after the penalty are in {details}")
-    missing = lms.unmatched(args.format, people)
-    if missing:
-        shown = ", ".join(missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
+    print(f"wrote the grades of {done.students} student(s) in {done.assignments} assignment(s) to {done.output} ({args.format})")
+    print(f"scores are after late penalties: {done.late} late submission(s) lost {done.points_lost:g} point(s) in all; each submission's due date, time, hours late and score before and after the penalty are in {done.details}")
+    if done.unmatched:
+        shown = ", ".join(done.unmatched[:10]) + (f" and {len(done.unmatched) - 10} more" if len(done.unmatched) > 10 else "")
         what = "no Canvas ID, SIS id or name" if args.format == "canvas" else "no email or ID number (their nbgrader id is the Username)"
-        print(f"warning: {len(missing)} student(s) have {what}, so {args.format} may not match them: {shown}; give --roster ROSTER.csv", file=sys.stderr)
+        print(f"warning: {len(done.unmatched)} student(s) have {what}, so {args.format} may not match them: {shown}; give --roster ROSTER.csv", file=sys.stderr)
     return 0
 
 

@@ -195,6 +195,45 @@ def write_submissions(path: Path, sheet: Gradesheet) -> None:
     _write(path, rows)
 
 
+DEFAULT_FILES = {"csv": "grades.csv", "canvas": "grades-canvas.csv", "moodle": "grades-moodle.csv"}
+
+
+@dataclass
+class Export:
+    output: Path
+    details: Path  # reports/submissions.csv
+    students: int
+    assignments: int
+    late: int  # submissions that lost points to a late penalty
+    points_lost: float
+    unmatched: list[str]  # students the LMS has nothing to recognise by
+
+
+def export(course, fmt: str, *, output: Path | None = None, roster: Path | None = None, columns: list[str] | None = None) -> Export:
+    """Write ``course``'s grades in format ``fmt`` (one of :data:`FORMATS`) and
+    ``reports/submissions.csv``; raises :class:`ExportError` before writing anything it cannot."""
+    from .gradebook import students
+
+    if fmt not in FORMATS:
+        raise ExportError(f"unknown format {fmt!r}; the formats are {', '.join(FORMATS)}")
+    if columns and fmt == "csv":
+        raise ExportError("--column renames columns of the canvas and moodle formats only")
+    people = identities(students(course.db_url), read_roster(roster) if roster else None)
+    sheet = gradesheet(course.db_url)
+    headers = column_names(sheet.assignments, columns)
+    output = Path(output) if output else course.reports / DEFAULT_FILES[fmt]
+    if fmt == "canvas":
+        write_canvas(output, sheet, people, headers)
+    elif fmt == "moodle":
+        write_moodle(output, sheet, people, headers)
+    else:
+        write_plain(output, sheet, people)
+    details = course.reports / "submissions.csv"
+    write_submissions(details, sheet)
+    late = sheet.late
+    return Export(output, details, len(people), len(sheet.assignments), len(late), sum(r.raw_score - r.score for r in late), unmatched(fmt, people))
+
+
 def unmatched(fmt: str, people: dict[str, Identity]) -> list[str]:
     """Students the LMS has nothing to recognise by (only their nbgrader id is known)."""
     if fmt == "canvas":
