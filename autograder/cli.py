@@ -330,7 +330,7 @@ def cmd_similarity(args) -> int:
         for assignment in assignments:
             report = similarity_report(course, assignment, floor=args.floor, top=args.top, common=args.common)
             top = f"; most similar: {report.pairs[0].a.student} and {report.pairs[0].b.student} ({report.pairs[0].score:.2f})" if report.pairs else ""
-            print(f"{assignment}: {report.submissions} submissions, {len(report.pairs)} pairs score {args.floor:g} or more{top}; wrote {report.html} and {report.csv.name}")
+            print(f"{assignment}: {report.submissions} submissions, {len(report.pairs)} pair{'s score' if len(report.pairs) != 1 else ' scores'} {args.floor:g} or more{top}; wrote {report.html} and {report.csv.name}")
             for note in report.notes:
                 print(f"  {note}")
     except ValueError as exc:

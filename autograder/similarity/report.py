@@ -103,7 +103,7 @@ def page(assignment: str, submissions: list[Submission], pairs: list[Pair], *, s
         f"<title>Similarity: {esc(assignment)}</title><style>{style}</style></head><body>",
         f"<h1 id='top'>Similarity of the submissions of {esc(assignment)}</h1>",
         f"<p class='caveat'>{esc(CAVEAT)}</p>",
-        f"<p>{n} submissions ({total_pairs} pairs). {len(pairs)} pairs score {floor:g} or more"
+        f"<p>{n} submissions ({total_pairs} pairs). {len(pairs)} pair{'s score' if len(pairs) != 1 else ' scores'} {floor:g} or more"
         + (f"; the {min(shown, len(pairs))} highest are shown below" if pairs else "")
         + ". The score is the fraction of the smaller submission's fingerprints (winnowed passages of "
         "normalised code) that the other submission also has: 1 means one contains all of the other's code "
