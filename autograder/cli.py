@@ -16,10 +16,21 @@ EXAMPLES = {
     "release": "cnncourse release                       # every notebook in notebooks/\n  cnncourse release notebooks/01_*.ipynb  # one",
     "grade": "cnncourse grade --jobs 8                # every submission in course/submitted/\n  cnncourse grade --assignment 01_convolution_vs_cross_correlation --student alice --force",
     "feedback": "cnncourse feedback                      # course/feedback/<student>/<assignment>/<assignment>.html",
-    "export": "cnncourse export                        # course/reports/grades.csv\n  cnncourse export --output grades.csv",
+    "export": "cnncourse export                        # course/reports/grades.csv\n  cnncourse export --format canvas --roster roster.csv    # course/reports/grades-canvas.csv, for Canvas's Grades > Import\n  cnncourse export --format moodle --output moodle.csv   # for Moodle's Grades > Import > CSV file",
     "check": "cnncourse check 01_convolution_vs_cross_correlation.ipynb",
     "validate": "cnncourse validate notebooks/01_convolution_vs_cross_correlation.ipynb",
+    "duedate": 'cnncourse duedate                       # every assignment\'s due date, and the late-penalty setting\n  cnncourse duedate 01_convolution_vs_cross_correlation "2026-12-10 17:00 Europe/Berlin"\n  cnncourse duedate 01_convolution_vs_cross_correlation --clear',
+    "similarity": "cnncourse similarity                    # every assignment: course/reports/similarity/<assignment>.html and .csv\n  cnncourse similarity 05_matrix_view_im2col_receptive_fields --floor 0.5 --top 50",
 }
+
+
+WORKFLOW = """example, a term:
+  cnncourse release                                   # student versions in course/release/
+  cnncourse duedate 01_convolution_vs_cross_correlation "2026-12-10 17:00 Europe/Berlin"
+  cnncourse grade --jobs 8                            # course/submitted/<student>/<assignment>/
+  cnncourse similarity                                # course/reports/similarity/<assignment>.html
+  cnncourse feedback                                  # course/feedback/<student>/<assignment>/
+  cnncourse export --format canvas --roster roster.csv"""
 
 
 def _course(args) -> Course:
@@ -112,10 +123,16 @@ def cmd_grade(args) -> int:
     from cnnlib.checks.core import CheckSetupError
 
     from . import gradebook, reports
+    from .late import LatePenalties, LateWorkError
     from .notebook import load_notebook, plan_notebook
     from .parallel import Task, grade_class, load_result, result_path, submission_key
 
     course = _course(args)
+    try:  # the course's late-submission plugin, as nbgrader autograde would use it
+        late_work = LatePenalties(course)
+    except LateWorkError as exc:
+        print(f"nothing was graded: {exc}", file=sys.stderr)
+        return 2
     assignments = args.assignment or course.assignments()
     missing = [a for a in assignments if not course.source_notebook(a).is_file()]
     if missing or not assignments:
@@ -161,6 +178,7 @@ def cmd_grade(args) -> int:
         course.write_json(result_path(course, task.student, task.assignment), {"key": task.key, "outcome": outcome.to_json()})
         reports.write_graded_notebook(course.autograded / task.student / task.assignment / f"{task.assignment}.ipynb", task.path, course.source_notebook(task.assignment), outcome)
         gradebook.record(course.db_url, [outcome], {(task.student, task.assignment): course.submitted_timestamp(task.student, task.assignment)})
+        late_work.apply(task.student, task.assignment, outcome.notebook)
 
     jobs = args.jobs or os.cpu_count() or 1
     grade_class(course, tasks, jobs=min(jobs, max(len(tasks), 1)), settings=settings, on_result=on_result, progress=not args.quiet)
@@ -192,6 +210,8 @@ def _safe_url(url: str) -> str:
 
 
 def cmd_feedback(args) -> int:
+    from .gradebook import submission_records
+    from .late import lateness_note
     from .reports import write_feedback
 
     course = _course(args)
@@ -199,21 +219,29 @@ def cmd_feedback(args) -> int:
     if not outcomes:
         print("nothing graded yet: run `cnncourse grade` first", file=sys.stderr)
         return 2
+    records = {(r.student, r.assignment): r for r in submission_records(course.db_url)}
     for outcome in outcomes:
-        write_feedback(course.feedback / outcome.student / outcome.assignment / f"{outcome.assignment}.html", outcome)
+        late = lateness_note(records.get((outcome.student, outcome.assignment)))
+        write_feedback(course.feedback / outcome.student / outcome.assignment / f"{outcome.assignment}.html", outcome, late=late)
     print(f"wrote {len(outcomes)} feedback page(s) under {course.feedback}")
     return 0
 
 
 def cmd_export(args) -> int:
-    from . import gradebook
-    from .reports import write_grades_csv
+    from .lms import ExportError, export
 
     course = _course(args)
-    output = Path(args.output) if args.output else course.reports / "grades.csv"
-    scores = gradebook.scores(course.db_url)
-    write_grades_csv(output, scores, gradebook.max_scores(course.db_url))
-    print(f"wrote grades of {len(scores)} student(s) to {output}")
+    try:
+        done = export(course, args.format, output=Path(args.output) if args.output else None, roster=Path(args.roster) if args.roster else None, columns=args.column)
+    except ExportError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    print(f"wrote the grades of {done.students} student(s) in {done.assignments} assignment(s) to {done.output} ({args.format})")
+    print(f"scores are after late penalties: {done.late} late submission(s) lost {done.points_lost:g} point(s) in all; each submission's due date, time, hours late and score before and after the penalty are in {done.details}")
+    if done.unmatched:
+        shown = ", ".join(done.unmatched[:10]) + (f" and {len(done.unmatched) - 10} more" if len(done.unmatched) > 10 else "")
+        what = "no Canvas ID, SIS id or name" if args.format == "canvas" else "no email or ID number (their nbgrader id is the Username)"
+        print(f"warning: {len(done.unmatched)} student(s) have {what}, so {args.format} may not match them: {shown}; give --roster ROSTER.csv", file=sys.stderr)
     return 0
 
 
@@ -259,6 +287,58 @@ def cmd_check(args) -> int:
     return 0
 
 
+def cmd_duedate(args) -> int:
+    from . import late
+
+    course = _course(args)
+    try:
+        penalties = late.LatePenalties(course)
+        if args.assignment:
+            if args.when is None and not args.clear:
+                print("give the due date (e.g. \"2026-12-10 17:00 Europe/Berlin\") or --clear", file=sys.stderr)
+                return 2
+            if args.when is not None and args.clear:
+                print("give a due date or --clear, not both", file=sys.stderr)
+                return 2
+            duedate = None if args.clear else late.parse_duedate(args.when)
+            late.set_duedate(course, args.assignment, duedate)
+            graded, late_ones = penalties.reassess(args.assignment)
+            print(f"{args.assignment}: due {late.format_utc(duedate)}; {graded} graded submission(s), {late_ones} late, penalties recomputed")
+        else:
+            dates = late.duedates(course)
+            if not dates:
+                print("no assignments in the gradebook yet: run `cnncourse release` first")
+            for assignment, duedate in dates.items():
+                print(f"{assignment}: due {late.format_utc(duedate)}")
+    except late.LateWorkError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    print(f"late penalty ({course.root / 'nbgrader_config.py'}): {penalties.description}")
+    return 0
+
+
+def cmd_similarity(args) -> int:
+    from .similarity import similarity_report
+
+    course = _course(args)
+    assignments = args.assignments or course.assignments()
+    unknown = [a for a in assignments if not course.source_notebook(a).is_file()]
+    if unknown or not assignments:
+        print(f"unknown assignment(s): {', '.join(unknown) or '(none released)'}; run `cnncourse release` first", file=sys.stderr)
+        return 2
+    try:
+        for assignment in assignments:
+            report = similarity_report(course, assignment, floor=args.floor, top=args.top, common=args.common)
+            top = f"; most similar: {report.pairs[0].a.student} and {report.pairs[0].b.student} ({report.pairs[0].score:.2f})" if report.pairs else ""
+            print(f"{assignment}: {report.submissions} submissions, {len(report.pairs)} pair{'s score' if len(report.pairs) != 1 else ' scores'} {args.floor:g} or more{top}; wrote {report.html} and {report.csv.name}")
+            for note in report.notes:
+                print(f"  {note}")
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    return 0
+
+
 def cmd_validate(args) -> int:
     from .validate import main
 
@@ -269,7 +349,9 @@ def cmd_validate(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="cnncourse", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    from . import lms, similarity
+
+    parser = argparse.ArgumentParser(prog="cnncourse", description=__doc__, epilog=WORKFLOW, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(name, help_text, func):
@@ -298,13 +380,29 @@ def build_parser() -> argparse.ArgumentParser:
     _add_course_options(p)
     _add_filters(p)
 
-    p = add("export", "Write a grades CSV for an LMS: one row per student, one column per assignment, from the gradebook (manual grades included).", cmd_export)
+    p = add("export", "Write the grades from nbgrader's gradebook (manual grades included, late penalties applied) as a CSV that Canvas or Moodle imports, or as the plain CSV: one row per student, one column per assignment. Also writes reports/submissions.csv: each submission's due date, time, hours late and score before and after the penalty.", cmd_export)
     _add_course_options(p)
-    p.add_argument("--output", help="where to write (default: course/reports/grades.csv)")
+    p.add_argument("--format", choices=lms.FORMATS, default="csv", help="csv (student_id, assignments, total), canvas (Canvas's gradebook import) or moodle (Moodle's CSV grade import); default csv")
+    p.add_argument("--output", help="where to write (default: course/reports/grades.csv, grades-canvas.csv or grades-moodle.csv)")
+    p.add_argument("--roster", help="a CSV with a column id (the nbgrader student id) and any of first_name, last_name, email, lms_user_id, sis_user_id, sis_login_id, section, idnumber, username: the students' LMS identities")
+    p.add_argument("--column", action="append", metavar="ASSIGNMENT=HEADER", help="the column header of an assignment in the LMS file, e.g. a Canvas assignment's title and id: '01_convolution_vs_cross_correlation=Notebook 1 (4521)' (repeatable)")
 
     p = add("check", "A student's self-check: run the notebook's visible checks, sandboxed as in grading, and print what passed and what is wrong.", cmd_check)
     p.add_argument("notebook", help="your notebook (.ipynb)")
     p.add_argument("--no-bwrap", action="store_true", help="do not use bubblewrap even when it is available")
+
+    p = add("duedate", "Show or set an assignment's due date in nbgrader's gradebook (what formgrader shows). A submission is late when its timestamp.txt (written by nbgrader's collect) is past the due date; the penalty comes from the late-submission plugin in course/nbgrader_config.py (see README) and is recomputed for the graded submissions.", cmd_duedate)
+    _add_course_options(p)
+    p.add_argument("assignment", nargs="?", metavar="ASSIGNMENT", help="the assignment (default: list every assignment's due date)")
+    p.add_argument("when", nargs="?", metavar="DUE_DATE", help='date, time and time zone: "2026-12-10 17:00 Europe/Berlin", "2026-12-10 16:00 UTC" or "2026-12-10T17:00+01:00"')
+    p.add_argument("--clear", action="store_true", help="remove the due date (nothing is late)")
+
+    p = add("similarity", "Compare every pair of submissions of an assignment (the code the grader runs, the starter code left out; robust to renaming, reordering, comments and whitespace) and write an HTML page with the most similar pairs side by side, and a CSV of every pair above the floor. Evidence for a person to review, not a verdict.", cmd_similarity)
+    _add_course_options(p)
+    p.add_argument("assignments", nargs="*", metavar="ASSIGNMENT", help="assignments to compare (default: all)")
+    p.add_argument("--floor", type=float, default=similarity.FLOOR, help=f"leave out pairs scoring less than this (0..1, default {similarity.FLOOR:g})")
+    p.add_argument("--top", type=int, default=similarity.TOP, help=f"pairs shown side by side on the page (default {similarity.TOP}; the CSV has all above the floor)")
+    p.add_argument("--common", type=int, default=similarity.COMMON, help=f"ignore passages found in more than this many submissions, as idioms (default {similarity.COMMON})")
 
     p = add("validate", "Check that a course notebook releases and grades correctly: structure, runs with solutions, student version, full marks for solutions and zero for a blank copy.", cmd_validate)
     p.add_argument("notebooks", nargs="+", type=Path)

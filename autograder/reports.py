@@ -138,7 +138,8 @@ table{border-collapse:collapse;width:100%;margin:1rem 0} td,th{border-bottom:1px
 """
 
 
-def feedback_html(outcome: NotebookOutcome) -> str:
+def feedback_html(outcome: NotebookOutcome, late: str | None = None) -> str:
+    """The feedback page; ``late`` is a sentence about the submission's lateness and penalty."""
     esc = html.escape
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'>",
@@ -147,6 +148,8 @@ def feedback_html(outcome: NotebookOutcome) -> str:
         f"<p>Student: <b>{esc(outcome.student)}</b></p>",
         f"<p class='score'>Score: {outcome.score:g} / {outcome.max_score:g}</p>",
     ]
+    if late:
+        parts.append(f"<div class='note'>{esc(late)}</div>")
     if outcome.notes:
         parts.append("<h2>About your notebook</h2>")
         parts.extend(f"<div class='note'>{esc(n)}</div>" for n in outcome.notes)
@@ -164,5 +167,5 @@ def feedback_html(outcome: NotebookOutcome) -> str:
     return "\n".join(parts)
 
 
-def write_feedback(path: Path, outcome: NotebookOutcome) -> None:
-    _atomic_write(path, lambda handle: handle.write(feedback_html(outcome)))
+def write_feedback(path: Path, outcome: NotebookOutcome, late: str | None = None) -> None:
+    _atomic_write(path, lambda handle: handle.write(feedback_html(outcome, late)))
