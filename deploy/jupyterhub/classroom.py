@@ -48,6 +48,9 @@ import sys
 import traceback
 from pathlib import Path
 
+from shared_env import build as shared_env_build
+from shared_env import runnable_by_everyone
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 CONFIG = HERE / "jupyterhub_config.py"
@@ -59,6 +62,7 @@ DEFAULT_EXCHANGE = "/srv/nbgrader/exchange"
 DEFAULT_COURSE_ID = "cnn-course"
 TRIAL_CLASS_DIR = "/srv/cnn-course-trial/hub"
 TRIAL_EXCHANGE = "/srv/cnn-course-trial/exchange"
+TRIAL_SHARED_ENV = "/srv/cnn-course-trial/venv"
 TRIAL_INSTRUCTOR = "cnn-teacher"
 TRIAL_STUDENTS = ["cnn-student1", "cnn-student2"]
 
@@ -192,20 +196,26 @@ def make_home_private(name: str) -> None:
     os.chmod(home, 0o700)
 
 
-def check_environment_usable(python_env: Path, name: str) -> None:
-    """The user can start Python from the course's environment and import what a server needs."""
+def check_environment_usable(python_env: Path, name: str = "nobody") -> None:
+    """User ``name`` can start Python from the course's environment and import what a server needs."""
     python = python_env / "bin" / "python"
     user = pwd.getpwnam(name)
-    result = subprocess.run(
-        [str(python), "-c", "import jupyterhub, jupyterlab, nbgrader, cnnlib"],
-        user=user.pw_uid, group=user.pw_gid, extra_groups=[], cwd="/", capture_output=True, text=True,
-        env={"PATH": "/usr/bin:/bin", "HOME": user.pw_dir},
-    )
-    if result.returncode != 0:
+    try:
+        result = subprocess.run(
+            [str(python), "-c", "import jupyterhub, jupyterlab, nbgrader, cnnlib"],
+            user=user.pw_uid, group=user.pw_gid, extra_groups=[], cwd="/", capture_output=True, text=True,
+            env={"PATH": "/usr/bin:/bin", "HOME": "/"},
+        )
+        problem = result.stderr.strip()[-500:] if result.returncode else None
+    except PermissionError as exc:
+        problem = str(exc)
+    if problem:
         raise SetupError(
-            f"{name} cannot use the course's Python environment {python_env}: {result.stderr.strip()[-500:] or 'no access'}\n"
-            "Every folder above it must be readable by all users (a clone under /root is not). Install the "
-            "course into an environment of its own, e.g. /opt/cnn-course/venv (README: Running a class on JupyterHub)."
+            f"other users cannot use the Python environment {python_env}: {problem}\n"
+            "Every folder above it and above its interpreter must be open to all users (a pyenv Python or a clone "
+            "under /root is not). Install the course into an environment of its own, e.g. /opt/cnn-course/venv "
+            "(README: Running a class on JupyterHub), or for a trial add --shared-env DIR, which makes a small "
+            "environment on the system's Python that uses this one's packages."
         )
 
 
@@ -334,7 +344,8 @@ def load_class(class_dir: Path) -> dict:
 
 
 def setup_class(class_dir: Path, instructor: str, students: list[str], exchange: Path, course_id: str,
-                python_env: Path, data: str | None = None, notebooks: Path | None = None) -> dict:
+                python_env: Path, data: str | None = None, notebooks: Path | None = None,
+                shared_env: Path | None = None) -> dict:
     """Create or extend the class; returns its settings (what ``class.json`` holds)."""
     require_root()
     check_username(instructor, "--instructor")
@@ -346,35 +357,49 @@ def setup_class(class_dir: Path, instructor: str, students: list[str], exchange:
         raise SetupError(f"--python-env: {python_env} has no bin/jupyterhub-singleuser; install the course there with `pip install '.[hub]'`")
     if data and not Path(data).is_dir():
         raise SetupError(f"--data: no folder at {data}")
-
-    class_dir.mkdir(parents=True, exist_ok=True)
-    os.chmod(class_dir, 0o700)  # the hub's database, cookie secret and the passwords: root only
     settings = {"course_id": course_id, "exchange": str(exchange), "instructor": instructor, "students": [],
-                "python_env": str(python_env), "data": data, "created_users": []}
+                "python_env": str(shared_env or python_env), "data": data, "created_users": [],
+                "built_env": shared_env is not None, "created_exchange": False}
     if (class_dir / "class.json").is_file():
         old = load_class(class_dir)
         for key in ("course_id", "exchange", "instructor"):
             if old[key] != settings[key]:
                 raise SetupError(f"{class_dir} is already a class with {key} {old[key]!r}; use another --class-dir or `remove` it first")
-        settings["students"] = old["students"]
-        settings["created_users"] = old["created_users"]
+        for key in ("students", "created_users", "created_exchange"):
+            settings[key] = old[key]
         settings["data"] = data or old.get("data")
-        settings["created_exchange"] = old.get("created_exchange", False)
+    if shared_env is not None:
+        try:
+            shared_env_build(python_env, shared_env)
+        except RuntimeError as exc:
+            raise SetupError(f"--shared-env: {exc}") from exc
+        print(f"  {shared_env}: an environment on the system's Python with the packages of {python_env}")
+        python_env = shared_env
+    check_environment_usable(python_env)
 
-    passwords = {}
+    class_dir.mkdir(parents=True, exist_ok=True)
+    os.chmod(class_dir, 0o700)  # the hub's database, cookie secret and the passwords: root only
+
+    def save(passwords: dict[str, str]) -> None:  # after every change, so that `remove` can undo a half setup
+        if passwords:
+            path = class_dir / "passwords.txt"
+            lines = path.read_text().splitlines() if path.is_file() else []
+            lines = [line for line in lines if line.split(" ", 1)[0] not in passwords]
+            write_private(path, "\n".join(lines + [f"{name} {password}" for name, password in passwords.items()]) + "\n")
+        write_private(class_dir / "class.json", json.dumps(settings, indent=1) + "\n")
+
     for name in [instructor, *students]:
         if not user_exists(name):
-            passwords[name] = create_user(name)
+            password = create_user(name)
             settings["created_users"].append(name)
+            save({name: password})
             print(f"  created the user {name}")
         make_home_private(name)
-    check_environment_usable(python_env, instructor)
-    for name in students:
-        if name not in settings["students"]:
-            settings["students"].append(name)
-
+    settings["students"] += [name for name in students if name not in settings["students"]]
     if prepare_exchange_root(exchange):
         settings["created_exchange"] = True
+    save({})
+
     run_as(instructor, "create the course's folders in the exchange", make_course_folders, str(exchange), course_id)
     for name in [instructor, *settings["students"]]:
         role = "instructor" if name == instructor else "student"
@@ -384,20 +409,14 @@ def setup_class(class_dir: Path, instructor: str, students: list[str], exchange:
         if not files:
             raise SetupError(f"--notebooks: no course notebooks (NN_name.ipynb) in {notebooks}")
         run_as(instructor, "copy the course notebooks", copy_notebooks, files)
-
-    if passwords:
-        lines = (class_dir / "passwords.txt").read_text().splitlines() if (class_dir / "passwords.txt").is_file() else []
-        lines = [line for line in lines if line.split(" ", 1)[0] not in passwords]
-        lines += [f"{name} {password}" for name, password in passwords.items()]
-        write_private(class_dir / "passwords.txt", "\n".join(lines) + "\n")
-    write_private(class_dir / "class.json", json.dumps(settings, indent=1) + "\n")
     return settings
 
 
 def cmd_setup(args) -> int:
     students = parse_students(args.students or [], args.students_file)
     settings = setup_class(Path(args.class_dir), args.instructor, students, Path(args.exchange), args.course_id,
-                           Path(args.python_env), args.data, Path(args.notebooks) if args.notebooks else None)
+                           Path(args.python_env), args.data, Path(args.notebooks) if args.notebooks else None,
+                           Path(args.shared_env) if args.shared_env else None)
     print(f"class {settings['course_id']}: instructor {settings['instructor']}, {len(settings['students'])} student(s); "
           f"exchange {settings['exchange']}; settings in {args.class_dir}/class.json")
     if (Path(args.class_dir) / "passwords.txt").is_file():
@@ -445,8 +464,9 @@ def cmd_start(args) -> int:
 
 def cmd_trial(args) -> int:
     class_dir = Path(TRIAL_CLASS_DIR)
+    shared = None if runnable_by_everyone(Path(sys.prefix) / "bin" / "python") else Path(TRIAL_SHARED_ENV)
     setup_class(class_dir, TRIAL_INSTRUCTOR, TRIAL_STUDENTS, Path(TRIAL_EXCHANGE), DEFAULT_COURSE_ID,
-                Path(sys.prefix), os.environ.get("CNNLIB_DATA"), REPO / "notebooks")
+                Path(sys.prefix), os.environ.get("CNNLIB_DATA"), REPO / "notebooks", shared)
     passwords = dict(line.split(" ", 1) for line in (class_dir / "passwords.txt").read_text().splitlines() if line)
     print(f"\nA trial class in {class_dir}. Log in as (user password):")
     for name in [TRIAL_INSTRUCTOR, *TRIAL_STUDENTS]:
@@ -489,6 +509,8 @@ def remove_class(class_dir: Path) -> list[str]:
             Path(settings["exchange"]).rmdir()
         except OSError:
             pass
+    if settings.get("built_env"):  # the --shared-env that setup built
+        shutil.rmtree(settings["python_env"], ignore_errors=True)
     shutil.rmtree(class_dir, ignore_errors=True)
     return problems
 
@@ -524,6 +546,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--python-env", default=sys.prefix, help="the Python environment the users' servers run (default: this one)")
     p.add_argument("--data", help="a folder with the data sets (CNNLIB_DATA for everyone)")
     p.add_argument("--notebooks", help="copy the course notebooks from this folder into the instructor's ~/notebooks")
+    p.add_argument("--shared-env", help="for a trial whose --python-env only root can run: build this folder, an environment "
+                   "on the system's Python that uses --python-env's packages, and run the users' servers from it")
     p.set_defaults(func=cmd_setup)
 
     p = sub.add_parser("add-students", help="add students to a class (restart the hub afterwards)")
