@@ -121,6 +121,10 @@ def collect(course: Course, exchange: Exchange, assignment: str) -> list[Collect
         if "cheating attempt" in line or "claims to be submitted by" in line:
             print(f"warning: {line.strip()}")  # a submission whose owner is not the student it names
     after = collected_timestamps(course, assignment)
+    for student in after:  # nbgrader copies the inbound folder's mode (world-writable); ours need not be
+        folder = course.submitted / student / assignment
+        if folder.stat().st_mode & 0o002:
+            folder.chmod(0o755)
     return [Collected(student, stamp, before.get(student) != stamp) for student, stamp in after.items()]
 
 

@@ -25,23 +25,11 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from deploy_modules import DEPLOY, REPO, browser_helpers, shared_env
+
 ARTIFACTS = REPO / "artifacts" / "hub"
-DEPLOY = REPO / "deploy" / "jupyterhub"
 CLASSROOM = DEPLOY / "classroom.py"
 PROXY = DEPLOY / "proxy" / "node_modules" / ".bin" / "configurable-http-proxy"
-
-
-def _load(name: str, path: Path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-# Chromium's executable and flags as the JupyterLab browser test uses them (one definition, there).
-browser_helpers = _load("hub_browser_helpers", REPO / "tests" / "browser" / "conftest.py")
-shared_env = _load("hub_shared_env", DEPLOY / "shared_env.py")
 
 
 def free_port() -> int:

@@ -154,17 +154,18 @@ class Student:
         page.wait_for_url(f"**/user/{self.user}/lab**", timeout=180_000)  # the hub starts the server
         page.wait_for_selector(".lm-MenuBar-itemLabel:text-is('Nbgrader')", timeout=180_000)
 
-    def nbgrader_menu(self) -> list[str]:
-        self.page.click(".lm-MenuBar-itemLabel:text-is('Nbgrader')")
-        menu = self.page.locator(".lm-Menu-content").last
+    def nbgrader_menu(self, then: str | None = None) -> list[str]:
+        """Open the Nbgrader menu and read its items; click the one for the command ``then``, or close it."""
+        page = self.page
+        page.click(".lm-MenuBar-itemLabel:text-is('Nbgrader')")
+        menu = page.locator(".lm-Menu-content").last
+        menu.wait_for()
         items = [line.strip() for line in menu.inner_text().splitlines() if line.strip()]
-        self.page.keyboard.press("Escape")
+        if then is None:
+            page.keyboard.press("Escape")
+        else:
+            menu.locator(f".lm-Menu-item[data-command='{then}']").click()
         return items
-
-    def open_assignments(self) -> None:
-        self.page.click(".lm-MenuBar-itemLabel:text-is('Nbgrader')")
-        self.page.click(".lm-Menu-item[data-command='nbgrader:open-assignment-list']")
-        self.page.locator("#released_assignments_list_loading").wait_for(state="hidden")
 
     def fetch_and_open(self) -> None:
         page = self.page
@@ -254,9 +255,9 @@ def test_a_class_on_jupyterhub(classroom, hub, browser, artifacts):
         student = Student(browser, hub, classroom, user, artifacts)
         students[student.name] = student
         student.log_in()
-        menu = student.nbgrader_menu()
+        menu = student.nbgrader_menu(then="nbgrader:open-assignment-list")  # the Assignments tab
         assert "Assignment List" in menu and "Formgrader" not in menu, f"{student.name}'s Nbgrader menu: {menu}"
-        student.open_assignments()
+        student.page.locator("#released_assignments_list_loading").wait_for(state="hidden")
         student.shot("02_assignments_released")
         student.fetch_and_open()
         workbook = student.answer(ANSWERS[student.name])
@@ -328,13 +329,14 @@ def test_a_class_on_jupyterhub(classroom, hub, browser, artifacts):
         assert "Permission denied" in output, f"bob's server could read {what} ({path}):\n{output}"
         denied = classroom.as_user(bob_user, "head", "-c", "1", str(path))
         assert denied.returncode != 0 and "Permission denied" in denied.stderr, f"bob could read {what}: {denied}"
-    output = bob.terminal(f"ls {classroom.exchange / 'cnn-course' / 'inbound'}")
+    output = bob.terminal(f"ls {classroom.exchange / 'cnn-course' / 'inbound'}")  # Submit writes there; nobody lists it
     assert "Permission denied" in output, f"bob could list the submissions in the exchange:\n{output}"
     for relative in (f"../{alice_user}/{ASSIGNMENT}/{ASSIGNMENT}.ipynb", f"../{teacher}/course/source/{ASSIGNMENT}/{ASSIGNMENT}.ipynb"):
         response = bob.page.request.get(f"{hub.url}/user/{bob_user}/api/contents/{relative}")
         assert response.status in (400, 403, 404), f"bob's contents API answered {response.status} for {relative}"
     assert bob.page.request.get(f"{hub.url}/user/{bob_user}/formgrader").status == 404, "a student's server serves formgrader"
-    bob.show_in_terminal("id -un; " + "; ".join(f"head -c 1 {path}" for path in private.values()))
+    inbound = classroom.exchange / "cnn-course" / "inbound"
+    bob.show_in_terminal(f"id -un; head -c 1 {own}; echo; " + "; ".join(f"head -c 1 {path}" for path in private.values()) + f"; ls {inbound}")
     bob.shot("06_denied")
     timings["isolation"] = time.monotonic() - t0
 
