@@ -65,6 +65,7 @@ hub-proxy:
 
 hub-clean:
 	$(BIN)/python deploy/jupyterhub/classroom.py remove --class-dir /srv/cnn-course-trial/hub --yes
+	@rmdir /srv/cnn-course-trial 2>/dev/null || true
 
 bench: setup
 	$(BIN)/python -m cnnlib.bench

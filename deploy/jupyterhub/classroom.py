@@ -23,7 +23,9 @@
 * each member's Jupyter settings, written as that user into ``~/.jupyter``: nbgrader's course id and
   exchange (``nbgrader_config.py``); nbgrader's extensions per role (students: Assignments and
   Validate; the instructor also Formgrader, Course List and Create Assignment), in the ``.d``
-  folders of the Lab and server settings so that nothing of the user's own is overwritten;
+  folders of the Lab and server settings so that nothing of the user's own is overwritten; and a
+  marked block in ``~/.profile`` that puts the course's environment first on the PATH of
+  JupyterLab's terminals;
 * ``<class-dir>/class.json``: what ``jupyterhub_config.py`` reads.
 
 ``start`` runs JupyterHub with ``jupyterhub_config.py`` in the foreground (Ctrl-C stops it, and the
@@ -291,6 +293,36 @@ def write_jupyter_settings(files: dict[str, str]) -> None:
         os.replace(tmp, path)
 
 
+PROFILE_BEGIN = "# >>> cnn-course >>>"
+PROFILE_END = "# <<< cnn-course <<<"
+
+
+def profile_block(python_env: str) -> str:
+    """Lines for ``~/.profile``: JupyterLab's terminals are login shells, and a login resets PATH
+    (Debian's /etc/profile), so the course's commands (cnncourse, python, jupyter) need putting
+    back in front."""
+    bindir = str(Path(python_env) / "bin")
+    return (
+        f"{PROFILE_BEGIN}\n"
+        "# written by deploy/jupyterhub/classroom.py: the course's Python environment first\n"
+        f'case ":$PATH:" in *":{bindir}:"*) ;; *) PATH="{bindir}:$PATH" ;; esac\n'
+        f"{PROFILE_END}\n"
+    )
+
+
+def write_profile(block: str) -> None:
+    """Put ``block`` into ``~/.profile`` (replacing an earlier one), as the user."""
+    path = Path.home() / ".profile"
+    text = path.read_text() if path.exists() else ""
+    if PROFILE_BEGIN in text and PROFILE_END in text:
+        head, rest = text.split(PROFILE_BEGIN, 1)
+        text = head + rest.split(PROFILE_END, 1)[1].lstrip("\n")
+    text = text + ("" if not text or text.endswith("\n") else "\n") + block
+    tmp = path.with_name(path.name + ".cnn-course.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
 def copy_notebooks(files: dict[str, bytes]) -> None:
     """Put ``{name: contents}`` into ``~/notebooks``, as the user; an existing notebook is kept."""
     target = Path.home() / "notebooks"
@@ -404,6 +436,7 @@ def setup_class(class_dir: Path, instructor: str, students: list[str], exchange:
     for name in [instructor, *settings["students"]]:
         role = "instructor" if name == instructor else "student"
         run_as(name, "write the Jupyter settings", write_jupyter_settings, jupyter_settings(role, course_id, str(exchange)))
+        run_as(name, "add the course's commands to ~/.profile", write_profile, profile_block(str(python_env)))
     if notebooks is not None:
         files = {p.name: p.read_bytes() for p in sorted(Path(notebooks).glob("[0-9][0-9]_*.ipynb"))}
         if not files:

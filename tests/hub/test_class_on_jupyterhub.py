@@ -5,19 +5,19 @@ One story, in order (screenshots of each step in ``artifacts/hub/``):
 
 1. ``classroom.py setup`` makes an instructor and two students (system users with passwords) and the
    exchange; ``classroom.py start`` starts JupyterHub on free ports.
-2. The instructor releases notebook 03 with ``cnncourse release --exchange``.
-3. Each student, in headless Chromium, logs in on the hub's login page, opens the Assignments tab
-   (Nbgrader menu), fetches 03, opens it, types answers into two solution cells (alice correct,
-   bob partly wrong), saves and presses Submit.
-4. The instructor runs ``cnncourse collect``, ``cnncourse grade`` and ``cnncourse export``: alice
+2. The instructor logs in through the hub's login page (headless Chromium) and, in a terminal of
+   her JupyterLab, releases notebook 03 with ``cnncourse release --exchange``.
+3. Each student logs in, opens the Assignments tab (Nbgrader menu), fetches 03, opens it, types
+   answers into two solution cells (alice right, bob partly wrong), saves and presses Submit.
+4. The instructor runs ``cnncourse collect``, ``grade`` and ``export`` in her terminal: alice
    scores more than bob, and each score equals what the checks give those answers when run here,
    outside the hub and the grader's sandbox.
 5. ``cnncourse feedback --release``; alice presses Fetch Feedback, follows "view feedback" and
    reads her page, with her score.
 6. Bob cannot read alice's work (in her home, in the instructor's course, in the exchange) nor the
-   instructor's source notebook with its solutions: tried through bob's own server (a terminal
-   there, and its contents API) and as bob on the machine (``runuser``). Students have no
-   Formgrader; the instructor's formgrader shows both students.
+   instructor's notebooks: tried through bob's own server (a terminal there, and its contents
+   API) and as bob on the machine (``runuser``). Students have no Formgrader; the instructor's
+   formgrader lists both students.
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ ANSWERS = {
 
 # Run a shell command in the user's own server: open a terminal through its REST API, type the
 # command, read what comes back until a marker that only the command's output contains, close it.
-TERMINAL_JS = """async (command) => {
+TERMINAL_JS = """async ([command, timeoutMs]) => {
     const base = JSON.parse(document.getElementById('jupyter-config-data').textContent).baseUrl;
     const xsrf = decodeURIComponent((document.cookie.split('; ').find(c => c.startsWith('_xsrf=')) || '=').split('=')[1]);
     const headers = {'X-XSRFToken': xsrf};
@@ -86,11 +86,14 @@ TERMINAL_JS = """async (command) => {
     await new Promise((resolve, reject) => { socket.onopen = resolve; socket.onerror = reject; });
     socket.send(JSON.stringify(['stdin', command + '; echo END-$((40+2))\\r']));
     const start = Date.now();
-    while (!output.includes('END-42') && Date.now() - start < 30000) await new Promise(r => setTimeout(r, 100));
+    while (!output.includes('END-42') && Date.now() - start < timeoutMs) await new Promise(r => setTimeout(r, 200));
     socket.close();
     await fetch(base + 'api/terminals/' + name, {method: 'DELETE', headers});
     return {output};
 }"""
+
+
+ANSI = re.compile(r"\x1b(\[[0-9;?]*[A-Za-z]|\][^\x07]*\x07)")
 
 
 def code_cells(path: Path) -> list[dict]:
@@ -132,12 +135,12 @@ def expected_score(submitted: Path, source_notebook: Path) -> float:
     return sum(result.earned for result in reporter.results)
 
 
-class Student:
-    """One person at the hub in their own browser context."""
+class Person:
+    """One person at the hub, in their own browser context."""
 
     def __init__(self, browser, hub, classroom, user: str, artifacts: Path):
         self.hub, self.classroom, self.user, self.artifacts = hub, classroom, user, artifacts
-        self.name = user.split("-", 1)[1]  # alice, bob
+        self.name = user.split("-", 1)[1]  # teacher, alice, bob
         self.context = browser.new_context(viewport={"width": 1400, "height": 1000})
         self.context.set_default_timeout(60_000)
         self.page = self.context.new_page()
@@ -206,10 +209,19 @@ class Student:
         stamp.wait_for()
         return stamp.inner_text().strip()
 
-    def terminal(self, command: str) -> str:
-        result = self.page.evaluate(TERMINAL_JS, command)
+    def terminal(self, command: str, timeout: float = 30) -> str:
+        """What ``command`` prints in a terminal of this user's JupyterLab (a login shell, as a person gets)."""
+        result = self.page.evaluate(TERMINAL_JS, [command, int(timeout * 1000)])
         assert "error" not in result, result
-        return result["output"]
+        assert "END-42" in result["output"], f"{command!r} did not finish within {timeout:.0f} s:\n{result['output'][-3000:]}"
+        return ANSI.sub("", result["output"]).replace("\r\n", "\n")
+
+    def run(self, command: str, timeout: float = 600) -> str:
+        """Run ``command`` in this user's terminal; its output, or a failed assertion when it failed."""
+        output = self.terminal(f"{command}; echo rc=$?", timeout)
+        status = re.findall(r"^rc=(\d+)$", output, re.MULTILINE)
+        assert status == ["0"], f"{command!r} as {self.user} ended with {status}:\n{output[-3000:]}"
+        return output
 
     def show_in_terminal(self, command: str) -> None:
         """Open a terminal in JupyterLab and type ``command``, for the screenshot of what the user sees."""
@@ -241,18 +253,20 @@ def test_a_class_on_jupyterhub(classroom, hub, browser, artifacts):
     login.close()
     timings["hub up"] = time.monotonic() - t0
 
-    # -- 2. The instructor releases notebook 03 to the exchange -------------------------------------
-    release = classroom.as_user(teacher, "cnncourse", "release", "--exchange", f"notebooks/{NOTEBOOK.name}")
-    assert release.returncode == 0, release.stdout + release.stderr
+    # -- 2. The instructor logs in and releases notebook 03 to the exchange, in a terminal there -------
+    instructor = Person(browser, hub, classroom, teacher, artifacts)
+    instructor.log_in()
+    assert "Formgrader" in instructor.nbgrader_menu()
+    release = instructor.run(f"cnncourse release --exchange notebooks/{NOTEBOOK.name}")
     outbound = classroom.exchange / "cnn-course" / "outbound" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-    assert "published to" in release.stdout and outbound.is_file(), release.stdout + release.stderr
+    assert "published to" in release and outbound.is_file(), release
     assert any("raise NotImplementedError()" in source(c) for c in code_cells(outbound)), "the exchange holds the solutions"
     timings["release"] = time.monotonic() - t0
 
     # -- 3. Each student fetches, answers, saves and submits, in the browser --------------------------
     students = {}
     for user in (alice_user, bob_user):
-        student = Student(browser, hub, classroom, user, artifacts)
+        student = Person(browser, hub, classroom, user, artifacts)
         students[student.name] = student
         student.log_in()
         menu = student.nbgrader_menu(then="nbgrader:open-assignment-list")  # the Assignments tab
@@ -269,18 +283,16 @@ def test_a_class_on_jupyterhub(classroom, hub, browser, artifacts):
     timings["students submitted"] = time.monotonic() - t0
 
     # -- 4. The instructor collects, grades and exports ------------------------------------------------
-    collect = classroom.as_user(teacher, "cnncourse", "collect")
-    assert collect.returncode == 0, collect.stdout + collect.stderr
-    assert "2 new submission(s)" in collect.stdout and alice_user in collect.stdout and bob_user in collect.stdout, collect.stdout
+    collect = instructor.run("cnncourse collect")
+    assert "2 new submission(s)" in collect and alice_user in collect and bob_user in collect, collect
     course = classroom.home(teacher) / "course"
     for user in (alice_user, bob_user):
         timestamp = course / "submitted" / user / ASSIGNMENT / "timestamp.txt"
         assert timestamp.is_file(), f"collect kept no submission time for {user}"
-    grade = classroom.as_user(teacher, "cnncourse", "grade", "--jobs", "2", "--quiet")
-    assert grade.returncode == 0 and "the grader failed" not in grade.stdout + grade.stderr, grade.stdout + grade.stderr
-    export = classroom.as_user(teacher, "cnncourse", "export", "--output", "grades.csv")
-    assert export.returncode == 0, export.stdout + export.stderr
-    rows = {row["student_id"]: row for row in csv.DictReader((classroom.home(teacher) / "grades.csv").read_text().splitlines())}
+    grade = instructor.run("cnncourse grade --jobs 2 --quiet")
+    assert "the grader failed" not in grade, grade
+    instructor.run("cnncourse export")
+    rows = {row["student_id"]: row for row in csv.DictReader((course / "reports" / "grades.csv").read_text().splitlines())}
     scores = {user: float(rows[user][ASSIGNMENT]) for user in (alice_user, bob_user)}
     source_notebook = course / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
     expected = {user: expected_score(course / "submitted" / user / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", source_notebook)
@@ -290,11 +302,13 @@ def test_a_class_on_jupyterhub(classroom, hub, browser, artifacts):
     assert scores == expected, f"the grader gave {scores}; the checks give those answers {expected}"
     assert scores[alice_user] == answered_points, f"alice answered exercises worth {answered_points} points correctly but scored {scores[alice_user]}"
     assert 0 < scores[bob_user] < scores[alice_user], scores
+    instructor.show_in_terminal("ls course/submitted/*/*; cat course/reports/grades.csv")
+    instructor.shot("05_collected_and_graded")
     timings["collect, grade, export"] = time.monotonic() - t0
 
     # -- 5. Feedback goes back; alice fetches it and reads her page --------------------------------------
-    feedback = classroom.as_user(teacher, "cnncourse", "feedback", "--release")
-    assert feedback.returncode == 0 and "released 2 feedback page(s)" in feedback.stdout, feedback.stdout + feedback.stderr
+    feedback = instructor.run("cnncourse feedback --release")
+    assert "released 2 feedback page(s)" in feedback, feedback
     alice = students["alice"]
     alice.page.locator(".lm-TabBar-tab", has_text="Assignments").click()
     alice.page.locator("#refresh_assignments_list").click()
@@ -308,7 +322,7 @@ def test_a_class_on_jupyterhub(classroom, hub, browser, artifacts):
     body.get_by_text("Score:").wait_for()
     text = body.inner_text()
     assert alice_user in text and f"Score: {scores[alice_user]:g} / " in text, text[:1000]
-    alice.shot("05_feedback")
+    alice.shot("06_feedback")
     timings["feedback"] = time.monotonic() - t0
 
     # -- 6. What a student cannot read ----------------------------------------------------------------------
@@ -323,7 +337,7 @@ def test_a_class_on_jupyterhub(classroom, hub, browser, artifacts):
         assert path.is_file(), f"{what}: {path} does not exist, so the test of access to it proves nothing"
     own = classroom.home(bob_user) / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
     output = bob.terminal(f"id -un; head -c 1 {own}; echo")  # a control: bob's server can read bob's files
-    assert bob_user in output and "\r\n{\r\n" in output, output
+    assert bob_user in output and "\n{\n" in output, output
     for what, path in private.items():
         output = bob.terminal(f"head -c 1 '{path}'")
         assert "Permission denied" in output, f"bob's server could read {what} ({path}):\n{output}"
@@ -337,19 +351,16 @@ def test_a_class_on_jupyterhub(classroom, hub, browser, artifacts):
     assert bob.page.request.get(f"{hub.url}/user/{bob_user}/formgrader").status == 404, "a student's server serves formgrader"
     inbound = classroom.exchange / "cnn-course" / "inbound"
     bob.show_in_terminal(f"id -un; head -c 1 {own}; echo; " + "; ".join(f"head -c 1 {path}" for path in private.values()) + f"; ls {inbound}")
-    bob.shot("06_denied")
+    bob.shot("07_denied")
     timings["isolation"] = time.monotonic() - t0
 
     # The instructor's formgrader (its own browser tab: JupyterHub forbids framing it in Lab) lists both.
-    teacher_view = Student(browser, hub, classroom, teacher, artifacts)
-    teacher_view.log_in()
-    assert "Formgrader" in teacher_view.nbgrader_menu()
-    teacher_view.page.goto(f"{hub.url}/user/{teacher}/formgrader/manage_students")
+    instructor.page.goto(f"{hub.url}/user/{teacher}/formgrader/manage_students")
     for user in (alice_user, bob_user):
-        teacher_view.page.locator("tr", has_text=user).first.wait_for()
-    teacher_view.page.screenshot(path=str(artifacts / "07_formgrader_students.png"))
+        instructor.page.locator("tr", has_text=user).first.wait_for()
+    instructor.page.screenshot(path=str(artifacts / "08_formgrader_students.png"))
     timings["formgrader"] = time.monotonic() - t0
 
-    for student in [*students.values(), teacher_view]:
+    for student in [*students.values(), instructor]:
         student.close()
     print(f"hub {hub.url}; scores {scores}; " + ", ".join(f"{k} at {v:.0f} s" for k, v in timings.items()))

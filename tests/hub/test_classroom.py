@@ -95,3 +95,16 @@ def test_shared_env_runs_this_environment_on_a_public_python(tmp_path):
     script = (target / "bin" / "jupyterhub-singleuser").read_text()
     assert script.startswith(f"#!{target / 'bin' / 'python'}\n")
     assert shared_env.build(Path(sys.prefix), target) == target  # a second build keeps what is there
+
+
+def test_the_profile_block_puts_the_environment_first_once(tmp_path, monkeypatch):
+    monkeypatch.setattr(Path, "home", lambda: tmp_path)
+    (tmp_path / ".profile").write_text("# the user's own\nexport EDITOR=vi")
+    classroom.write_profile(classroom.profile_block("/opt/cnn-course/venv"))
+    classroom.write_profile(classroom.profile_block("/opt/cnn-course/venv2"))  # setup again, another environment
+    text = (tmp_path / ".profile").read_text()
+    assert text.startswith("# the user's own\nexport EDITOR=vi\n") and text.count(classroom.PROFILE_BEGIN) == 1
+    assert "/opt/cnn-course/venv2/bin" in text and "/opt/cnn-course/venv/bin" not in text
+    login = subprocess.run(["sh", "-c", f". {tmp_path / '.profile'}; . {tmp_path / '.profile'}; echo $PATH"],
+                           capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"})
+    assert login.stdout.strip() == "/opt/cnn-course/venv2/bin:/usr/bin:/bin", login
