@@ -42,7 +42,6 @@ import pwd
 import re
 import secrets
 import shutil
-import signal
 import socket
 import stat
 import subprocess

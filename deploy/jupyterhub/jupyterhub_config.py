@@ -46,7 +46,17 @@ c.JupyterHub.pid_file = str(CLASS_DIR / "jupyterhub.pid")
 # -- who may log in: the class's system users, with their system passwords (PAM) -------------------------
 c.JupyterHub.authenticator_class = "pam"
 c.Authenticator.allowed_users = set(settings["students"]) | {settings["instructor"]}
-c.Authenticator.admin_users = {settings["instructor"]}  # may start and stop students' servers, not open them
+# The instructor sees the class in the hub's admin page and may start and stop a student's server,
+# but cannot open it (JupyterHub's admin role could: its `access:servers` reads every home). To let
+# the instructor in, add that scope in jupyterhub_config_local.py.
+c.JupyterHub.load_roles = [
+    {
+        "name": "instructor",
+        "description": "lists the class's users and starts or stops their servers",
+        "scopes": ["admin-ui", "list:users", "read:users", "admin:servers"],
+        "users": [settings["instructor"]],
+    }
+]
 
 # -- each user's own JupyterLab, started as that user in their home folder -------------------------------
 c.JupyterHub.spawner_class = "localprocess"

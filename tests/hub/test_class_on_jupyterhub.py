@@ -349,6 +349,7 @@ def test_a_class_on_jupyterhub(classroom, hub, browser, artifacts):
         response = bob.page.request.get(f"{hub.url}/user/{bob_user}/api/contents/{relative}")
         assert response.status in (400, 403, 404), f"bob's contents API answered {response.status} for {relative}"
     assert bob.page.request.get(f"{hub.url}/user/{bob_user}/formgrader").status == 404, "a student's server serves formgrader"
+    assert bob.page.request.get(f"{hub.url}/user/{alice_user}/api/contents").status == 403, "bob could open alice's server"
     inbound = classroom.exchange / "cnn-course" / "inbound"
     bob.show_in_terminal(f"id -un; head -c 1 {own}; echo; " + "; ".join(f"head -c 1 {path}" for path in private.values()) + f"; ls {inbound}")
     bob.shot("07_denied")
@@ -359,6 +360,10 @@ def test_a_class_on_jupyterhub(classroom, hub, browser, artifacts):
     for user in (alice_user, bob_user):
         instructor.page.locator("tr", has_text=user).first.wait_for()
     instructor.page.screenshot(path=str(artifacts / "08_formgrader_students.png"))
+    # the hub's admin page lists the class; a student's server stays closed to the instructor too
+    users = instructor.page.request.get(f"{hub.url}/hub/api/users")
+    assert users.ok and {alice_user, bob_user} <= {u["name"] for u in users.json()}, users.status
+    assert instructor.page.request.get(f"{hub.url}/user/{alice_user}/api/contents").status == 403, "the instructor could open alice's server"
     timings["formgrader"] = time.monotonic() - t0
 
     for student in [*students.values(), instructor]:
