@@ -364,6 +364,9 @@ def test_a_class_on_jupyterhub(classroom, hub, browser, artifacts):
     users = instructor.page.request.get(f"{hub.url}/hub/api/users")
     assert users.ok and {alice_user, bob_user} <= {u["name"] for u in users.json()}, users.status
     assert instructor.page.request.get(f"{hub.url}/user/{alice_user}/api/contents").status == 403, "the instructor could open alice's server"
+    instructor.page.goto(f"{hub.url}/hub/admin")
+    instructor.page.get_by_text(bob_user).first.wait_for()
+    instructor.page.screenshot(path=str(artifacts / "09_hub_admin.png"))
     timings["formgrader"] = time.monotonic() - t0
 
     for student in [*students.values(), instructor]:
