@@ -18,7 +18,7 @@ endif
 
 PYTEST_ARGS ?=
 
-.PHONY: setup lab test system-deps bench clean
+.PHONY: setup lab test system-deps bench clean hub hub-proxy hub-clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version.split()[0]'
@@ -49,7 +49,23 @@ lab: setup
 # Two test processes on two cores: one BLAS/OpenMP thread each, or they oversubscribe the cores
 # and NumPy/PyTorch slow down many times over.
 test: setup system-deps
+	@bash deploy/jupyterhub/install-proxy.sh || echo "make test: configurable-http-proxy is not installed, so the JupyterHub test (tests/hub) will skip"
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
+
+# The course on JupyterHub, for a trial (README: "Running a class on JupyterHub"). Needs root: it
+# creates the system users cnn-teacher (the instructor), cnn-student1 and cnn-student2 with the
+# passwords it prints, nbgrader's exchange in /srv/cnn-course-trial, and starts the hub on a free
+# port; Ctrl-C stops it. `make hub-clean` deletes the trial's users, homes and files.
+hub: setup hub-proxy
+	@$(BIN)/python deploy/jupyterhub/classroom.py trial
+
+# JupyterHub's proxy (configurable-http-proxy, pinned in deploy/jupyterhub/proxy/) from npm; no root.
+hub-proxy:
+	@bash deploy/jupyterhub/install-proxy.sh
+
+hub-clean:
+	$(BIN)/python deploy/jupyterhub/classroom.py remove --class-dir /srv/cnn-course-trial/hub --yes
+	@rmdir /srv/cnn-course-trial 2>/dev/null || true
 
 bench: setup
 	$(BIN)/python -m cnnlib.bench

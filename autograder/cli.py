@@ -13,9 +13,10 @@ from pathlib import Path
 from .course import DEFAULT_NOTEBOOKS, Course, course_notebooks
 
 EXAMPLES = {
-    "release": "cnncourse release                       # every notebook in notebooks/\n  cnncourse release notebooks/01_*.ipynb  # one",
+    "release": "cnncourse release                       # every notebook in notebooks/\n  cnncourse release notebooks/01_*.ipynb  # one\n  cnncourse release --exchange notebooks/03_*.ipynb  # and publish it to students on JupyterHub",
     "grade": "cnncourse grade --jobs 8                # every submission in course/submitted/\n  cnncourse grade --assignment 01_convolution_vs_cross_correlation --student alice --force",
-    "feedback": "cnncourse feedback                      # course/feedback/<student>/<assignment>/<assignment>.html",
+    "feedback": "cnncourse feedback                      # course/feedback/<student>/<assignment>/<assignment>.html\n  cnncourse feedback --release            # and hand it back through nbgrader's exchange",
+    "collect": "cnncourse collect                       # every released assignment, from nbgrader's exchange\n  cnncourse collect 03_output_size_arithmetic",
     "export": "cnncourse export                        # course/reports/grades.csv\n  cnncourse export --format canvas --roster roster.csv    # course/reports/grades-canvas.csv, for Canvas's Grades > Import\n  cnncourse export --format moodle --output moodle.csv   # for Moodle's Grades > Import > CSV file",
     "check": "cnncourse check 01_convolution_vs_cross_correlation.ipynb",
     "validate": "cnncourse validate notebooks/01_convolution_vs_cross_correlation.ipynb",
@@ -44,6 +45,19 @@ def _add_course_options(parser):
     parser.add_argument("--db", default=None, help="gradebook URL (default: sqlite:///<course>/gradebook.db; e.g. postgresql://user@host/db)")
 
 
+def _add_exchange_options(parser):
+    from .exchange import DEFAULT_COURSE_ID, DEFAULT_ROOT
+
+    parser.add_argument("--exchange-root", default=os.environ.get("CNNCOURSE_EXCHANGE", DEFAULT_ROOT), help=f"nbgrader's exchange folder (default: $CNNCOURSE_EXCHANGE, set on the course's JupyterHub, or {DEFAULT_ROOT})")
+    parser.add_argument("--course-id", default=os.environ.get("CNNCOURSE_COURSE_ID", DEFAULT_COURSE_ID), help=f"the course's name in the exchange (default: $CNNCOURSE_COURSE_ID or {DEFAULT_COURSE_ID})")
+
+
+def _exchange(args):
+    from .exchange import Exchange
+
+    return Exchange(Path(args.exchange_root), args.course_id)
+
+
 def _add_filters(parser):
     parser.add_argument("--assignment", action="append", help="only this assignment (repeatable)")
     parser.add_argument("--student", action="append", help="only this student (repeatable)")
@@ -70,12 +84,25 @@ def cmd_release(args) -> int:
         assignment = course.add_source(notebook)
         release = course.release(assignment)
         line = f"{assignment}: released to {release.relative_to(course.root.parent) if course.root.parent in release.parents else release}"
+        solutions_full_marks = True
         if not args.no_manifest:
             manifest = build_manifest(course, assignment)
             line += f" ({manifest['max_score']:g} points in {sum(len(v) for v in manifest['cells'].values())} checks)"
             if manifest["score"] != manifest["max_score"]:
                 line += f"; WARNING: the solutions score {manifest['score']:g} with this grader"
                 status = 1
+                solutions_full_marks = False
+        if args.exchange and solutions_full_marks:
+            from .exchange import ExchangeError, publish
+
+            try:
+                line += f"; published to {publish(course, _exchange(args), assignment)}"
+            except ExchangeError as exc:
+                print(line + f"\n{assignment}: not published: {exc}", file=sys.stderr)
+                status = 1
+                continue
+        elif args.exchange:
+            line += "; not published, since its solutions do not earn full marks"
         print(line)
     return status
 
@@ -224,7 +251,56 @@ def cmd_feedback(args) -> int:
         late = lateness_note(records.get((outcome.student, outcome.assignment)))
         write_feedback(course.feedback / outcome.student / outcome.assignment / f"{outcome.assignment}.html", outcome, late=late)
     print(f"wrote {len(outcomes)} feedback page(s) under {course.feedback}")
-    return 0
+    return _release_feedback(course, _exchange(args), outcomes) if args.release else 0
+
+
+def _release_feedback(course: Course, exchange, outcomes) -> int:
+    """Hand each page back through the exchange, only where it grades the submission now collected."""
+    from .exchange import ExchangeError, release_feedback
+    from .parallel import load_result, submission_key
+
+    released, skipped = 0, []
+    for outcome in outcomes:
+        student, assignment = outcome.student, outcome.assignment
+        key, _ = load_result(course, student, assignment)
+        path = course.submitted / student / assignment / f"{assignment}.ipynb"
+        if key != submission_key(path, course.source_notebook(assignment)):
+            skipped.append(f"{student}/{assignment}: a newer submission was collected after grading; run `cnncourse grade` first")
+            continue
+        try:
+            release_feedback(course, exchange, student, assignment)
+            released += 1
+        except ExchangeError as exc:
+            skipped.append(f"{student}/{assignment}: {exc}")
+    print(f"released {released} feedback page(s) to {exchange.root}; students fetch them in the Assignments tab")
+    for line in skipped:
+        print(f"not released: {line}", file=sys.stderr)
+    return 1 if skipped else 0
+
+
+def cmd_collect(args) -> int:
+    from .exchange import ExchangeError, collect
+
+    course = _course(args)
+    exchange = _exchange(args)
+    assignments = args.assignments or [a for a in course.assignments() if exchange.outbound(a).is_dir()]
+    if not assignments:
+        print(f"nothing to collect: no assignment of {course.source} is published in {exchange.root} (`cnncourse release --exchange`)", file=sys.stderr)
+        return 2
+    status = 0
+    for assignment in assignments:
+        try:
+            collected = collect(course, exchange, assignment)
+        except ExchangeError as exc:
+            print(f"{assignment}: {exc}", file=sys.stderr)
+            status = 1
+            continue
+        new = [c for c in collected if c.new]
+        listed = ", ".join(f"{c.student} ({c.timestamp})" for c in new) or "nothing new"
+        print(f"{assignment}: {len(new)} new submission(s) in {course.submitted}: {listed}; {len(collected)} in all")
+    if status == 0:
+        print("next: `cnncourse grade`")
+    return status
 
 
 def cmd_export(args) -> int:
@@ -363,6 +439,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_course_options(p)
     p.add_argument("notebooks", nargs="*", help="notebooks to release (default: all of notebooks/)")
     p.add_argument("--no-manifest", action="store_true", help="skip grading the solutions")
+    p.add_argument("--exchange", action="store_true", help="also publish each student version to nbgrader's exchange (nbgrader release_assignment), where students fetch it in JupyterLab's Assignments tab")
+    _add_exchange_options(p)
+
+    p = add("collect", "Collect the submissions from nbgrader's exchange (nbgrader collect) into course/submitted/<student>/<assignment>/, each student's newest with its submission time (timestamp.txt).", cmd_collect)
+    _add_course_options(p)
+    _add_exchange_options(p)
+    p.add_argument("assignments", nargs="*", metavar="ASSIGNMENT", help="assignments to collect (default: every one published to the exchange)")
 
     p = add("grade", "Grade every submission in course/submitted/<student>/<assignment>/ in parallel, sandboxed; write scores to nbgrader's gradebook, graded notebooks to course/autograded/ and every check to course/reports/checks.csv. Only new or changed submissions are graded.", cmd_grade)
     _add_course_options(p)
@@ -379,6 +462,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("feedback", "Write an HTML page per student and notebook with each check's result and message (never hidden test code or hidden inputs).", cmd_feedback)
     _add_course_options(p)
     _add_filters(p)
+    p.add_argument("--release", action="store_true", help="also hand each page back through nbgrader's exchange (nbgrader release_feedback), for the submission that was graded; students fetch it in the Assignments tab")
+    _add_exchange_options(p)
 
     p = add("export", "Write the grades from nbgrader's gradebook (manual grades included, late penalties applied) as a CSV that Canvas or Moodle imports, or as the plain CSV: one row per student, one column per assignment. Also writes reports/submissions.csv: each submission's due date, time, hours late and score before and after the penalty.", cmd_export)
     _add_course_options(p)

@@ -4,12 +4,16 @@
 #   postgresql          the autograder's PostgreSQL gradebook test
 #   bubblewrap          the grader's outer sandbox (no network, read-only file system, course
 #                       folder hidden); without it the grader uses its in-process layers only
+#   nodejs, npm         JupyterHub's proxy for the JupyterHub test (tests/hub), installed from npm
+#                       by deploy/jupyterhub/install-proxy.sh (it needs Node.js 20 or newer)
 # Only as root on a Debian/Ubuntu machine; elsewhere print what is missing and go on
 # (those tests then skip with a reason). A second run installs nothing.
 set -u
 missing=()
 command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   missing+=(postgresql)
 fi
