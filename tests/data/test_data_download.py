@@ -327,3 +327,32 @@ def test_the_catalogue_checks_refuse_a_damaged_file(tmp_path):
     for file in DATASETS["mnist"].files:
         with pytest.raises(CorruptFileError):
             file.check_local(bad)
+
+
+def test_fetch_cifar10_keeps_an_image_folder_copy_and_fashion_mnist_checks_the_published_gz(tmp_path, image_folder, idx_files, server, monkeypatch, capsys):
+    image_folder(tmp_path / "shared" / "cifar10" / "copy.zip", fmt="PNG", per_class=1)
+    monkeypatch.setenv("CNNLIB_DATA", str(tmp_path / "shared"))
+    made = idx_files(tmp_path / "made")
+    for name in made["raw"]:  # Fashion-MNIST publishes the MD5s of its .gz files
+        body = (tmp_path / "made" / f"{name}.gz").read_bytes()
+        server.files[f"/fashion-mnist/{name}.gz"] = body
+        monkeypatch.setitem(mnist_module.FASHION_MNIST.gz_md5, f"{name}.gz", cache.md5(body))
+    assert data_cli(["fetch", "cifar10", "fashion-mnist"]) == 0
+    out = capsys.readouterr().out
+    assert "cifar10: copy.zip in" in out and "nothing to fetch" in out
+    assert out.count("checksum OK (MD5 of the .gz file)") == 4
+    assert all(path.startswith("/fashion-mnist/") for path, _ in server.requests)
+
+
+def test_the_module_runs_as_a_command(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "CNNLIB_CACHE": str(tmp_path / "cache"), "CNNLIB_OFFLINE": "1"}
+    env.pop("CNNLIB_DATA", None)
+    done = subprocess.run([sys.executable, "-m", "cnnlib.data", "status"], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "offline mode: on" in done.stdout and "mnist (MNIST): not on this machine" in done.stdout
+    done = subprocess.run([sys.executable, "-m", "cnnlib.data", "fetch", "mnist"], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and "offline mode is on" in done.stderr
