@@ -8,12 +8,18 @@ student's logits must be an affine function of the head's input in the original 
 squares fit leaves no residual), which fails when the backbone was re-initialised.
 
 ``fine_tune`` receives a LeNet-5 trained by the check on six classes of the generated shapes data
-set (:func:`cnnlib.data.load_shapes`: disk, ring, square, diamond, frame, triangle) and 50 images
-of each of the other four (plus, star, crescent, bar); its network must classify held-out images of
-those four classes better than the same LeNet-5 trained from scratch on the same 200 images (the
-best of three learning-rate and step settings). The shapes are generated on the grading machine,
-the same on every machine and with no download, so a grade never depends on the network or on
-the data sets a grader happens to have.
+set (:func:`cnnlib.data.load_shapes`: disk, ring, square, diamond, frame, triangle) and 30 images
+of each of the other four (plus, star, crescent, bar); its network must classify 2,000 held-out
+images of those four classes at least 4 accuracy points better than a LeNet-5 trained from scratch
+on the same 120 images (the best of six runs: three learning-rate and step settings, two random
+initialisations each). The shapes are generated on the grading machine, the same on every machine
+and with no download, so a grade never depends on the network or on the data sets a grader
+happens to have.
+
+Measured when the check was written, over ten seeded draws of 20 to 40 images per class: the
+notebook's recipe (head first, then every layer) beat that baseline by 10 to 17 points, fine-tuning
+every layer at once by 8 to 15, training the head alone by 3 to 11; a LeNet-5 trained from scratch
+(five initialisations per draw) never by more than 1.5, and a new head left untrained is at chance.
 
 The checks recognise: ``None`` returned, a layer added on top of the old head instead of replacing
 it, the wrong ``nn.Linear`` replaced, a head without bias, the number of classes ignored, the
@@ -57,6 +63,10 @@ TRANSFER_FORBID = Forbid(
 #: the small new task.
 PRETRAIN_CLASSES = (0, 1, 2, 3, 4, 5)  # disk, ring, square, diamond, frame, triangle
 NEW_CLASSES = (6, 7, 8, 9)  # plus, star, crescent, bar
+#: Size of the generated test split; its images of the new classes (2,000) are the held-out set.
+TEST_IMAGES = 5000
+#: How many accuracy points the fine-tuned network must gain over the best from-scratch run.
+MARGIN = 0.04
 
 
 # ---------------------------------------------------------------------------------------------
@@ -291,8 +301,8 @@ def _shapes_tasks():
     """The shapes data set split into the pretraining task and the new task.
 
     The pretraining images stay uint8 (batches are normalised as they are drawn); the new task's
-    few-shot pool stays uint8 too, and its held-out images (every test image of the new classes)
-    are normalised float32. Normalisation uses the per-channel mean and standard deviation of the
+    few-shot pool stays uint8 too, and its held-out images (the 2,000 images of the new classes in
+    a test split of :data:`TEST_IMAGES`) are normalised float32. Normalisation uses the per-channel mean and standard deviation of the
     whole training set, as the notebook does.
     """
     import torch
@@ -301,7 +311,7 @@ def _shapes_tasks():
     from cnnlib.pytorch.data import channel_stats
 
     train_images, train_labels = load_shapes("train")
-    test_images, test_labels = load_shapes("test")
+    test_images, test_labels = load_shapes("test", n=TEST_IMAGES)
     mean, std = (s[None, :, None, None] for s in channel_stats(train_images))
     old = np.flatnonzero(np.isin(train_labels, PRETRAIN_CLASSES))
     new_train = np.flatnonzero(np.isin(train_labels, NEW_CLASSES))
@@ -372,8 +382,7 @@ def pretrained_state() -> dict:
 
 
 def few_shot(per_class: int, seed: int):
-    """``per_class`` training images of each new class (seeded), and the held-out images of the new
-    classes (all 800 of the test split)."""
+    """``per_class`` training images of each new class (seeded), and the 2,000 held-out images."""
     tasks = _shapes_tasks()
     x, y = tasks["new_train"]
     rng = np.random.default_rng(seed)
@@ -383,8 +392,10 @@ def few_shot(per_class: int, seed: int):
 
 @functools.lru_cache(maxsize=8)
 def scratch_baseline(per_class: int, seed: int) -> float:
-    """Held-out accuracy of a LeNet-5 trained from scratch on the few images: the best of Adam with
-    learning rate 1e-3 or 3e-3 for 150 steps, or 1e-3 for 300 steps (batch 32)."""
+    """Held-out accuracy of a LeNet-5 trained from scratch on the few images: the best of six runs,
+    Adam with learning rate 1e-3 or 3e-3 for 150 steps, or 1e-3 for 300 steps (batch 32), each from
+    two random initialisations. The best of several runs, so that a student's from-scratch network
+    cannot pass by the luck of one initialisation."""
     import torch
 
     from cnnlib.pytorch.models import LeNet5
@@ -392,15 +403,16 @@ def scratch_baseline(per_class: int, seed: int) -> float:
     x, y, x_test, y_test = few_shot(per_class, seed)
     x, y = torch.as_tensor(x), torch.as_tensor(y)
     best = 0.0
-    for lr, steps in ((1e-3, 150), (3e-3, 150), (1e-3, 300)):
-        torch.manual_seed(seed)
-        model = _train(LeNet5(len(NEW_CLASSES), 3), x, y, steps=steps, lr=lr, batch_size=32, seed=seed)
-        with torch.no_grad():
-            best = max(best, _accuracy(model(torch.as_tensor(x_test)).numpy(), y_test))
+    for init in (seed, seed + 1000):
+        for lr, steps in ((1e-3, 150), (3e-3, 150), (1e-3, 300)):
+            torch.manual_seed(init)
+            model = _train(LeNet5(len(NEW_CLASSES), 3), x, y, steps=steps, lr=lr, batch_size=32, seed=init)
+            with torch.no_grad():
+                best = max(best, _accuracy(model(torch.as_tensor(x_test)).numpy(), y_test))
     return best
 
 
-def _check_fine_tune(fine_tune, per_class: int, seed: int, margin: float = 0.02):
+def _check_fine_tune(fine_tune, per_class: int, seed: int, margin: float = MARGIN):
     import torch
 
     classes = len(NEW_CLASSES)
@@ -419,18 +431,18 @@ def _check_fine_tune(fine_tune, per_class: int, seed: int, margin: float = 0.02)
     if accuracy < baseline + margin:
         fail(
             f"fine_tune's model reaches {accuracy:.1%} on held-out images of the {classes} new classes, but a LeNet-5 trained from scratch on the same "
-            f"{len(y)} images reaches {baseline:.1%}; fine-tuning should beat it by {margin:.0%} at least. Train the new head with a larger learning rate "
+            f"{len(y)} images reaches {baseline:.1%} (the best of six runs); fine-tuning should beat it by {100 * margin:.0f} accuracy points at least. Train the new head with a larger learning rate "
             "than for training from scratch (e.g. Adam at 1e-2 for a few hundred steps), or unfreeze the whole network with a small one (1e-3)"
         )
 
 
 @check(points=3)
 def fine_tune_beats_scratch(fine_tune):
-    """fine_tune: 50 images of each of four new shapes classes; the fine-tuned LeNet-5 beats training from scratch"""
-    _check_fine_tune(fine_tune, per_class=50, seed=0)
+    """fine_tune: 30 images of each of four new shapes classes; the fine-tuned LeNet-5 beats training from scratch"""
+    _check_fine_tune(fine_tune, per_class=30, seed=0)
 
 
 @check(points=2, hidden=True)
 def fine_tune_random(fine_tune, seed: int = 0):
     """fine_tune: another seeded sample of the new classes"""
-    _check_fine_tune(fine_tune, per_class=int(np.random.default_rng(seed).integers(30, 60)), seed=seed + 1)
+    _check_fine_tune(fine_tune, per_class=int(np.random.default_rng(seed).integers(20, 41)), seed=seed + 1)

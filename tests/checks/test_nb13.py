@@ -268,7 +268,7 @@ def test_fine_tune_mistakes(answer, phrase):
     assert_fails(nb13.fine_tune_beats_scratch, answer, phrase)
 
 
-@pytest.mark.slow  # generates the 12,000 images of the shapes data set into an empty cache
+@pytest.mark.slow  # generates the 15,000 images of the shapes data set into an empty cache
 def test_fine_tune_needs_no_download(monkeypatch, tmp_path):
     """The check's data is generated: with no network, no CNNLIB_DATA and an empty cache it is there."""
     from cnnlib.data import cache
@@ -284,5 +284,5 @@ def test_fine_tune_needs_no_download(monkeypatch, tmp_path):
     finally:
         nb13._shapes_tasks.cache_clear()  # later tests use the usual cache
     assert x.shape == (20, 3, 32, 32) and x.dtype == np.float32 and np.bincount(y).tolist() == [5, 5, 5, 5]
-    assert len(x_test) == len(y_test) == 800 and set(y_test) == {0, 1, 2, 3}
+    assert len(x_test) == len(y_test) == 2000 and set(y_test) == {0, 1, 2, 3}
     assert any((tmp_path / "shapes").iterdir())  # prepare() generated the data set into the cache
