@@ -5,6 +5,8 @@ in a few minutes on 2 cores. Run from the project root with the data sets in ``$
 
     CNNLIB_DATA=../shared/data python benchmarks/lenet_mnist_cpu.py
 
+Without MNIST it stops and says how to get it (``python -m cnnlib.data fetch mnist``).
+
 The recipe: the 28x28 digits zero-padded to 32x32 and normalised, batches of 64, Adam with a
 one-cycle schedule peaking at 3e-3, no augmentation.
 """
@@ -12,10 +14,12 @@ one-cycle schedule peaking at 3e-3, no augmentation.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 
 import torch
 
+from cnnlib.data import DatasetNotFoundError
 from cnnlib.pytorch.data import mnist_loaders
 from cnnlib.pytorch.models import LeNet5
 from cnnlib.pytorch.seeding import seed_everything
@@ -34,7 +38,10 @@ def main() -> None:
 
     start = time.perf_counter()
     seed_everything(args.seed)
-    train_loader, test_loader = mnist_loaders(args.batch_size, device=args.device)
+    try:
+        train_loader, test_loader = mnist_loaders(args.batch_size, device=args.device)
+    except DatasetNotFoundError as error:  # an MNIST benchmark has no stand-in: say what to fetch
+        sys.exit(f"this benchmark needs MNIST (python -m cnnlib.data fetch mnist):\n{error}")
     load_time = time.perf_counter() - start
     model = LeNet5()
     history = fit(model, train_loader, None, epochs=args.epochs, lr=args.lr, optimizer="adam", schedule="onecycle", device=args.device, seed=args.seed, progress=not args.no_progress)

@@ -7,10 +7,19 @@ parameters and its outputs. That the layers below the head are kept is tested by
 student's logits must be an affine function of the head's input in the original network (a least-
 squares fit leaves no residual), which fails when the backbone was re-initialised.
 
-``fine_tune`` receives a LeNet-5 trained by the check on six CIFAR-10 classes (airplane to dog)
-and 50 images of each of the other four (frog, horse, ship, truck); its network must classify
-held-out images of those four classes better than the same LeNet-5 trained from scratch on the
-same 200 images (the best of three learning-rate and step settings).
+``fine_tune`` receives a LeNet-5 trained by the check on six classes of the generated shapes data
+set (:func:`cnnlib.data.load_shapes`: disk, ring, square, diamond, frame, triangle) and 30 images
+of each of the other four (plus, star, crescent, bar); its network must classify 2,000 held-out
+images of those four classes at least 4 accuracy points better than a LeNet-5 trained from scratch
+on the same 120 images (the best of six runs: three learning-rate and step settings, two random
+initialisations each). The shapes are generated on the grading machine, the same on every machine
+and with no download, so a grade never depends on the network or on the data sets a grader
+happens to have.
+
+Measured when the check was written, over ten seeded draws of 20 to 40 images per class: the
+notebook's recipe (head first, then every layer) beat that baseline by 10 to 17 points, fine-tuning
+every layer at once by 8 to 15, training the head alone by 3 to 11; a LeNet-5 trained from scratch
+(five initialisations per draw) never by more than 1.5, and a new head left untrained is at chance.
 
 The checks recognise: ``None`` returned, a layer added on top of the old head instead of replacing
 it, the wrong ``nn.Linear`` replaced, a head without bias, the number of classes ignored, the
@@ -25,9 +34,7 @@ import functools
 
 import numpy as np
 
-from cnnlib.data.errors import CorruptFileError, DatasetNotFoundError
-
-from .core import CheckSetupError, Construct, as_array, call, check, describe, fail, probe
+from .core import Construct, as_array, call, check, describe, fail, probe
 from .forbid import Forbid
 
 #: Module prefixes the student's code may not import while it is graded (the library's models are
@@ -52,9 +59,14 @@ TRANSFER_FORBID = Forbid(
     reason="write it with torch.nn: find the last nn.Linear, and set requires_grad on the parameters yourself",
 )
 
-#: CIFAR-10 classes of the pretraining task and of the small new task.
-PRETRAIN_CLASSES = (0, 1, 2, 3, 4, 5)  # airplane, automobile, bird, cat, deer, dog
-NEW_CLASSES = (6, 7, 8, 9)  # frog, horse, ship, truck
+#: Classes of the shapes data set (:data:`cnnlib.data.SHAPES_CLASSES`) in the pretraining task and in
+#: the small new task.
+PRETRAIN_CLASSES = (0, 1, 2, 3, 4, 5)  # disk, ring, square, diamond, frame, triangle
+NEW_CLASSES = (6, 7, 8, 9)  # plus, star, crescent, bar
+#: Size of the generated test split; its images of the new classes (2,000) are the held-out set.
+TEST_IMAGES = 5000
+#: How many accuracy points the fine-tuned network must gain over the best from-scratch run.
+MARGIN = 0.04
 
 
 # ---------------------------------------------------------------------------------------------
@@ -279,42 +291,37 @@ def freeze_backbone_random(freeze_backbone, replace_head, seed: int = 0):
 
 
 def prepare() -> None:
-    """Make sure CIFAR-10 can be loaded (downloading it once where that is possible) before a class
-    is graded; raises ``CheckSetupError`` with what to put where when it cannot."""
-    from cnnlib.data import load_cifar10
-
-    try:
-        load_cifar10("train")
-        load_cifar10("test")
-    except (DatasetNotFoundError, CorruptFileError) as exc:
-        raise CheckSetupError(f"the checks of notebook 13 (fine_tune) train on CIFAR-10: {exc}") from exc
+    """Generate the shapes data set into the cache before a class is graded, so that the grading
+    processes read it instead of each generating it (a few seconds). Needs no network."""
+    _shapes_tasks()
 
 
 @functools.lru_cache(maxsize=1)
-def _cifar_tasks():
-    """CIFAR-10 split into the pretraining task and the new task.
+def _shapes_tasks():
+    """The shapes data set split into the pretraining task and the new task.
 
-    The pretraining images stay uint8 (a quarter of the memory; batches are normalised as they are
-    drawn); the new task's few-shot pool stays uint8 too, and its held-out images are normalised
-    float32. Normalisation uses the per-channel mean and standard deviation of the whole training
-    set, as the notebook does.
+    The pretraining images stay uint8 (batches are normalised as they are drawn); the new task's
+    few-shot pool stays uint8 too, and its held-out images (the 2,000 images of the new classes in
+    a test split of :data:`TEST_IMAGES`) are normalised float32. Normalisation uses the per-channel mean and standard deviation of the
+    whole training set, as the notebook does.
     """
     import torch
 
-    from cnnlib.data import load_cifar10
+    from cnnlib.data import load_shapes
     from cnnlib.pytorch.data import channel_stats
 
-    train_images, train_labels = load_cifar10("train")
-    test_images, test_labels = load_cifar10("test")
+    train_images, train_labels = load_shapes("train")
+    test_images, test_labels = load_shapes("test", n=TEST_IMAGES)
     mean, std = (s[None, :, None, None] for s in channel_stats(train_images))
-    old = np.isin(train_labels, PRETRAIN_CLASSES)
+    old = np.flatnonzero(np.isin(train_labels, PRETRAIN_CLASSES))
     new_train = np.flatnonzero(np.isin(train_labels, NEW_CLASSES))
-    new_test = np.flatnonzero(np.isin(test_labels, NEW_CLASSES))[::2]  # 2,000 held-out images
-    relabel = {c: i for i, c in enumerate(NEW_CLASSES)}
+    new_test = np.flatnonzero(np.isin(test_labels, NEW_CLASSES))
+    old_labels = {c: i for i, c in enumerate(PRETRAIN_CLASSES)}
+    new_labels = {c: i for i, c in enumerate(NEW_CLASSES)}
     return {
-        "pretrain": (torch.as_tensor(train_images[old]), torch.as_tensor(train_labels[old])),
-        "new_train": (train_images[new_train], np.array([relabel[c] for c in train_labels[new_train]])),
-        "new_test": (_normalise(test_images[new_test], mean, std).numpy(), np.array([relabel[c] for c in test_labels[new_test]])),
+        "pretrain": (torch.as_tensor(train_images[old]), torch.as_tensor(np.array([old_labels[c] for c in train_labels[old]]))),
+        "new_train": (train_images[new_train], np.array([new_labels[c] for c in train_labels[new_train]])),
+        "new_test": (_normalise(test_images[new_test], mean, std).numpy(), np.array([new_labels[c] for c in test_labels[new_test]])),
         "mean": mean,
         "std": std,
     }
@@ -355,14 +362,14 @@ def pretrained_state() -> dict:
     """A LeNet-5 (3 input channels, 6 classes) trained by the check on the six pretraining classes.
 
     800 steps of Adam (batch 64, learning rate 1e-3) with random crops and flips, seeded; about
-    80% test accuracy on those classes, about 15 s on one CPU core.
+    90% test accuracy on those classes, about 15 s on one CPU core.
     """
     import torch
 
     from cnnlib.pytorch.data import random_crop_flip
     from cnnlib.pytorch.models import LeNet5
 
-    tasks = _cifar_tasks()
+    tasks = _shapes_tasks()
     x, y = tasks["pretrain"]
     mean, std = tasks["mean"], tasks["std"]
 
@@ -376,7 +383,7 @@ def pretrained_state() -> dict:
 
 def few_shot(per_class: int, seed: int):
     """``per_class`` training images of each new class (seeded), and the 2,000 held-out images."""
-    tasks = _cifar_tasks()
+    tasks = _shapes_tasks()
     x, y = tasks["new_train"]
     rng = np.random.default_rng(seed)
     index = np.sort(np.concatenate([rng.choice(np.flatnonzero(y == c), per_class, replace=False) for c in range(len(NEW_CLASSES))]))
@@ -385,8 +392,10 @@ def few_shot(per_class: int, seed: int):
 
 @functools.lru_cache(maxsize=8)
 def scratch_baseline(per_class: int, seed: int) -> float:
-    """Held-out accuracy of a LeNet-5 trained from scratch on the few images: the best of Adam with
-    learning rate 1e-3 or 3e-3 for 150 steps, or 1e-3 for 300 steps (batch 32)."""
+    """Held-out accuracy of a LeNet-5 trained from scratch on the few images: the best of six runs,
+    Adam with learning rate 1e-3 or 3e-3 for 150 steps, or 1e-3 for 300 steps (batch 32), each from
+    two random initialisations. The best of several runs, so that a student's from-scratch network
+    cannot pass by the luck of one initialisation."""
     import torch
 
     from cnnlib.pytorch.models import LeNet5
@@ -394,15 +403,16 @@ def scratch_baseline(per_class: int, seed: int) -> float:
     x, y, x_test, y_test = few_shot(per_class, seed)
     x, y = torch.as_tensor(x), torch.as_tensor(y)
     best = 0.0
-    for lr, steps in ((1e-3, 150), (3e-3, 150), (1e-3, 300)):
-        torch.manual_seed(seed)
-        model = _train(LeNet5(len(NEW_CLASSES), 3), x, y, steps=steps, lr=lr, batch_size=32, seed=seed)
-        with torch.no_grad():
-            best = max(best, _accuracy(model(torch.as_tensor(x_test)).numpy(), y_test))
+    for init in (seed, seed + 1000):
+        for lr, steps in ((1e-3, 150), (3e-3, 150), (1e-3, 300)):
+            torch.manual_seed(init)
+            model = _train(LeNet5(len(NEW_CLASSES), 3), x, y, steps=steps, lr=lr, batch_size=32, seed=init)
+            with torch.no_grad():
+                best = max(best, _accuracy(model(torch.as_tensor(x_test)).numpy(), y_test))
     return best
 
 
-def _check_fine_tune(fine_tune, per_class: int, seed: int, margin: float = 0.02):
+def _check_fine_tune(fine_tune, per_class: int, seed: int, margin: float = MARGIN):
     import torch
 
     classes = len(NEW_CLASSES)
@@ -416,23 +426,23 @@ def _check_fine_tune(fine_tune, per_class: int, seed: int, margin: float = 0.02)
     logits = as_array(probe(model, "forward", x_test, time_limit=60), "the fine-tuned model's output", ndim=2)
     accuracy = _accuracy(logits, y_test)
     baseline = scratch_baseline(per_class, seed)
-    if accuracy < 1.0 / classes + 0.05:
-        fail(f"fine_tune's model is at chance level on held-out images of the new classes ({accuracy:.1%}, chance is {1 / classes:.0%}): is the new head trained (its parameters trainable and given to the optimiser), and does the model come back in a usable state?")
+    if accuracy < 1.0 / classes + 0.10:
+        fail(f"fine_tune's model is at about chance level on held-out images of the new classes ({accuracy:.1%}, chance is {1 / classes:.0%}): is the new head trained (its parameters trainable and given to the optimiser), and does the model come back in a usable state?")
     if accuracy < baseline + margin:
         fail(
             f"fine_tune's model reaches {accuracy:.1%} on held-out images of the {classes} new classes, but a LeNet-5 trained from scratch on the same "
-            f"{len(y)} images reaches {baseline:.1%}; fine-tuning should beat it by {margin:.0%} at least. Train the new head with a larger learning rate "
+            f"{len(y)} images reaches {baseline:.1%} (the best of six runs); fine-tuning should beat it by {100 * margin:.0f} accuracy points at least. Train the new head with a larger learning rate "
             "than for training from scratch (e.g. Adam at 1e-2 for a few hundred steps), or unfreeze the whole network with a small one (1e-3)"
         )
 
 
 @check(points=3)
 def fine_tune_beats_scratch(fine_tune):
-    """fine_tune: 50 images of each of four new CIFAR-10 classes; the fine-tuned LeNet-5 beats training from scratch"""
-    _check_fine_tune(fine_tune, per_class=50, seed=0)
+    """fine_tune: 30 images of each of four new shapes classes; the fine-tuned LeNet-5 beats training from scratch"""
+    _check_fine_tune(fine_tune, per_class=30, seed=0)
 
 
 @check(points=2, hidden=True)
 def fine_tune_random(fine_tune, seed: int = 0):
     """fine_tune: another seeded sample of the new classes"""
-    _check_fine_tune(fine_tune, per_class=int(np.random.default_rng(seed).integers(30, 60)), seed=seed + 1)
+    _check_fine_tune(fine_tune, per_class=int(np.random.default_rng(seed).integers(20, 41)), seed=seed + 1)

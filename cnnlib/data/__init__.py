@@ -3,8 +3,8 @@
 Every loader returns ``(images, labels)``: images ``uint8 (N, C, H, W)`` (MNIST-1D: float32
 ``(N, 1, 40)``), labels ``int64 (N,)``. Files are looked for in ``root=``, else in
 ``$CNNLIB_DATA/<dataset>/``, then in the cache (``$CNNLIB_CACHE``, default ``~/.cache/cnnlib``);
-what is missing is downloaded from the official mirrors into the cache (see
-:mod:`cnnlib.data.cache`).
+what is missing is downloaded from the official mirrors into the cache, resumably and verified
+(see :mod:`cnnlib.data.cache`; ``CNNLIB_OFFLINE=1`` switches downloads off).
 
 - :func:`load_mnist`, :func:`load_fashion_mnist`: official IDX ``.gz`` files, ``(N, 1, 28, 28)``
 - :func:`load_cifar10`: the official tarball or an image folder (directory or zip), ``(N, 3, 32, 32)``
@@ -12,6 +12,9 @@ what is missing is downloaded from the official mirrors into the cache (see
 - :func:`load_mnist1d`: MNIST-1D, generated, ``(N, 1, 40)`` float32
 - :func:`load_shapes`: ten generated object classes on photographic clutter, ``(N, 3, 32, 32)``
 - :func:`load_or_fallback`: a real data set, or its stand-in (digits, shapes) with one printed line
+
+``python -m cnnlib.data fetch ...`` and ``python -m cnnlib.data status`` (:mod:`cnnlib.data.fetch`)
+download the data sets once and report what a machine has.
 """
 
 from cnnlib.data.cache import cache_dir

@@ -25,7 +25,7 @@ import numpy as np
 from cnnlib.data import cache
 from cnnlib.data.errors import CorruptFileError, DatasetNotFoundError
 
-__all__ = ["load_cifar10", "CIFAR10_CLASSES"]
+__all__ = ["load_cifar10", "CIFAR10_CLASSES", "find_source", "verify_tarball"]
 
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 
@@ -71,10 +71,10 @@ def load_cifar10(split: str = "test", root=None) -> tuple[np.ndarray, np.ndarray
     """
     if split not in BATCHES:
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
-    source = _find_source(root)
+    source = find_source(root)
     if source is None:
         source = cache.download(
-            [TARBALL_URL], cache.cache_dir() / SUBDIR / TARBALL, _verify_tarball,
+            cache.mirror_urls([TARBALL_URL], SUBDIR, TARBALL), cache.cache_dir() / SUBDIR / TARBALL, verify_tarball,
             cache.missing_files_help(
                 "CIFAR-10", SUBDIR,
                 [TARBALL + " (official)", "or an image folder train/<class>/*.jpg + test/<class>/*.jpg (a folder or a .zip)"],
@@ -84,7 +84,8 @@ def load_cifar10(split: str = "test", root=None) -> tuple[np.ndarray, np.ndarray
     return _decoded(source, split)
 
 
-def _find_source(root) -> Path | None:
+def find_source(root=None) -> Path | None:
+    """The source :func:`load_cifar10` would read, in the order of the module docstring, or ``None``."""
     if root is not None and Path(root).is_file():
         return Path(root)
     for folder in cache.search_dirs(SUBDIR, root):
@@ -124,14 +125,15 @@ def _decoded(source: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
     return images, labels
 
 
-def _verify_tarball(path: Path) -> None:
+def verify_tarball(path: Path) -> None:
+    """Raise :class:`CorruptFileError` unless ``path`` has the official tarball's MD5."""
     if (actual := cache.md5(path)) != TARBALL_MD5:
         raise CorruptFileError(f"{path}: checksum mismatch: MD5 {actual}, expected the official {TARBALL_MD5}")
 
 
 def _read_tarball(path: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
     # The batches are pickles, and unpickling runs code: check that this is the official file first.
-    _verify_tarball(path)
+    verify_tarball(path)
     wanted = {f"cifar-10-batches-py/{name}": None for name in BATCHES[split]}
     try:
         with tarfile.open(path, "r:gz") as tar:
@@ -202,3 +204,34 @@ def _decode(source: Path, split: str, entries, read) -> tuple[np.ndarray, np.nda
             raise CorruptFileError(f"{source}: {name} is not a readable image ({error})") from None
     labels = np.array([CIFAR10_CLASSES.index(folder) for folder, _ in entries], dtype=np.int64)
     return np.ascontiguousarray(images.transpose(0, 3, 1, 2)), labels
+
+
+def check_source(source: Path) -> str:
+    """What a CIFAR-10 source is and what can be checked without decoding it, in words (for
+    ``python -m cnnlib.data status``); :class:`CorruptFileError` for a damaged one."""
+    if source.name.endswith(".tar.gz"):
+        verify_tarball(source)
+        return "the official tarball, checksum OK"
+    if source.is_dir():
+        names = [str(path.relative_to(source)) for path in source.glob("*/*/*") if path.is_file()]
+        kind, integrity = "image folder", ""
+    else:
+        try:
+            with zipfile.ZipFile(source) as archive:
+                if (bad := archive.testzip()) is not None:
+                    raise CorruptFileError(f"{source}: {bad} fails its CRC check")
+                names = archive.namelist()
+        except (zipfile.BadZipFile, OSError) as error:
+            raise CorruptFileError(f"{source}: not a readable zip file ({error})") from None
+        kind, integrity = "image-folder zip", ", CRCs OK"
+    counts = []
+    for split in BATCHES:
+        found: dict[str, int] = {}
+        for name in names:
+            parts = name.split("/")
+            if len(parts) >= 3 and parts[-3] == split and name.lower().endswith(IMAGE_SUFFIXES):
+                found[parts[-2]] = found.get(parts[-2], 0) + 1
+        if found and set(found) != set(CIFAR10_CLASSES):
+            raise CorruptFileError(f"{source}: the class folders of {split}/ are {sorted(found)}, expected {', '.join(CIFAR10_CLASSES)}")
+        counts.append(f"{split} {sum(found.values()):,} images" if found else f"no {split}/ split")
+    return f"{kind}, {', '.join(counts)}{integrity}; a copy, not the official file, so no published checksum"

@@ -21,7 +21,7 @@ import numpy as np
 from cnnlib.data import cache
 from cnnlib.data.errors import CorruptFileError
 
-__all__ = ["load_mnist", "load_fashion_mnist", "FASHION_MNIST_CLASSES", "read_idx"]
+__all__ = ["load_mnist", "load_fashion_mnist", "FASHION_MNIST_CLASSES", "read_idx", "locate", "verify_download", "MNIST", "FASHION_MNIST"]
 
 FASHION_MNIST_CLASSES = (
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
@@ -118,7 +118,10 @@ def read_idx(path: Path, ndim: int, expected_md5: str | None = None) -> np.ndarr
     return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(shape).copy()
 
 
-def _verify_download(dataset: IdxDataset, filename: str):
+def verify_download(dataset: IdxDataset, filename: str):
+    """``verify(path)`` for a download of ``filename``: the published checksum (of the ``.gz`` where
+    one is published, else of the decompressed bytes) and the IDX structure."""
+
     def verify(path: Path) -> None:
         expected = dataset.gz_md5.get(filename)
         if expected is not None and (actual := cache.md5(path)) != expected:
@@ -128,15 +131,17 @@ def _verify_download(dataset: IdxDataset, filename: str):
     return verify
 
 
-def _locate(dataset: IdxDataset, filename: str, root) -> Path:
+def locate(dataset: IdxDataset, filename: str, root=None) -> Path:
+    """The local copy of ``filename`` (see :func:`cnnlib.data.cache.search_dirs`), downloaded into
+    the cache first when there is none; :class:`DatasetNotFoundError` when it cannot be had."""
     found = cache.find_file(filename, dataset.subdir, root)
     if found is not None:
         return found
     help_text = cache.missing_files_help(dataset.name, dataset.subdir, SPLIT_FILES["train"] + SPLIT_FILES["test"], root)
     return cache.download(
-        [mirror + filename for mirror in dataset.mirrors],
+        cache.mirror_urls([mirror + filename for mirror in dataset.mirrors], dataset.subdir, filename),
         cache.cache_dir() / dataset.subdir / filename,
-        _verify_download(dataset, filename),
+        verify_download(dataset, filename),
         help_text,
     )
 
@@ -145,7 +150,7 @@ def _load(dataset: IdxDataset, split: str, root) -> tuple[np.ndarray, np.ndarray
     if split not in SPLIT_FILES:
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
     image_file, label_file = SPLIT_FILES[split]
-    image_path, label_path = _locate(dataset, image_file, root), _locate(dataset, label_file, root)
+    image_path, label_path = locate(dataset, image_file, root), locate(dataset, label_file, root)
     images = read_idx(image_path, 3, dataset.raw_md5.get(image_file.removesuffix(".gz")))
     labels = read_idx(label_path, 1, dataset.raw_md5.get(label_file.removesuffix(".gz")))
     if images.shape[1:] != (28, 28):

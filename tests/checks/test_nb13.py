@@ -1,7 +1,6 @@
 """The checks of notebook 13 pass correct answers (two ways each) and name each recognised mistake."""
 
-import os
-
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -200,21 +199,8 @@ def test_freeze_backbone_biases_and_batch_norm():
 
 
 # ---------------------------------------------------------------------------------------------
-# fine_tune (trains: needs CIFAR-10 and about a minute)
+# fine_tune (trains on the generated shapes data set: no download, about a minute)
 # ---------------------------------------------------------------------------------------------
-
-
-def _have_cifar():
-    try:
-        from cnnlib.data import load_cifar10
-
-        load_cifar10("test")
-        return True
-    except Exception:
-        return False
-
-
-needs_cifar = pytest.mark.skipif(not os.environ.get("CNNLIB_DATA") and not _have_cifar(), reason="CIFAR-10 is not available")
 
 
 def fine_tune_full(model, X, y, num_classes):
@@ -242,11 +228,25 @@ def fine_tune_from_scratch(model, X, y, num_classes):
 
 
 def fine_tune_untrained(model, X, y, num_classes):
+    """A new head, and no training at all."""
     return replace_head_walk(model, num_classes)
 
 
+def fine_tune_everything_frozen(model, X, y, num_classes):
+    """The head frozen along with the backbone: the optimiser has nothing to change."""
+    replace_head_walk(model, num_classes)
+    freeze_all(model)
+    optimizer = torch.optim.SGD(model.parameters(), lr=1e-2)
+    for _ in range(50):
+        loss = torch.nn.functional.cross_entropy(model(X[:32]), y[:32])
+        optimizer.zero_grad()
+        if loss.requires_grad:
+            loss.backward()
+        optimizer.step()
+    return model
+
+
 @pytest.mark.slow
-@needs_cifar
 @pytest.mark.parametrize("answer", [fine_tune_full, fine_tune_two_phase])
 def test_fine_tune_passes(answer):
     assert_passes(nb13.fine_tune_beats_scratch, answer)
@@ -254,14 +254,35 @@ def test_fine_tune_passes(answer):
 
 
 @pytest.mark.slow
-@needs_cifar
 @pytest.mark.parametrize(
     "answer, phrase",
     [
         (fine_tune_from_scratch, "trained from scratch on the same"),
         (fine_tune_untrained, "chance level"),
+        (fine_tune_everything_frozen, "chance level"),
         (lambda model, X, y, k: model, "should be (2, 4)"),
     ],
+    ids=["from-scratch", "untrained", "everything-frozen", "old-head"],
 )
 def test_fine_tune_mistakes(answer, phrase):
     assert_fails(nb13.fine_tune_beats_scratch, answer, phrase)
+
+
+@pytest.mark.slow  # generates the 15,000 images of the shapes data set into an empty cache
+def test_fine_tune_needs_no_download(monkeypatch, tmp_path):
+    """The check's data is generated: with no network, no CNNLIB_DATA and an empty cache it is there."""
+    from cnnlib.data import cache
+
+    monkeypatch.setenv("CNNLIB_OFFLINE", "1")
+    monkeypatch.delenv("CNNLIB_DATA", raising=False)
+    monkeypatch.setenv("CNNLIB_CACHE", str(tmp_path))
+    monkeypatch.setattr(cache, "_fetch", lambda url, part: pytest.fail(f"the check tried to download {url}"))
+    nb13._shapes_tasks.cache_clear()
+    try:
+        nb13.prepare()
+        x, y, x_test, y_test = nb13.few_shot(per_class=5, seed=0)
+    finally:
+        nb13._shapes_tasks.cache_clear()  # later tests use the usual cache
+    assert x.shape == (20, 3, 32, 32) and x.dtype == np.float32 and np.bincount(y).tolist() == [5, 5, 5, 5]
+    assert len(x_test) == len(y_test) == 2000 and set(y_test) == {0, 1, 2, 3}
+    assert any((tmp_path / "shapes").iterdir())  # prepare() generated the data set into the cache

@@ -13,14 +13,19 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cnnlib.data import CIFAR10_CLASSES, cache
+from cnnlib.data import CIFAR10_CLASSES, cache, fallback
 
 
 @pytest.fixture(autouse=True)
 def isolated(tmp_path, monkeypatch):
-    """A fresh cache per test, no CNNLIB_DATA, and a _fetch that fails any test that tries to download."""
+    """A fresh cache per test, no CNNLIB_DATA, CNNLIB_OFFLINE or CNNLIB_MIRROR, nothing remembered
+    from other tests (unreachable hosts, announced stand-ins), and a _fetch that fails any test that
+    tries to download."""
     monkeypatch.setenv("CNNLIB_CACHE", str(tmp_path / "cache"))
-    monkeypatch.delenv("CNNLIB_DATA", raising=False)
+    for name in ("CNNLIB_DATA", "CNNLIB_OFFLINE", "CNNLIB_MIRROR"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(cache, "_unreachable", {})
+    monkeypatch.setattr(fallback, "_announced", set())
 
     def no_network(url, dest):
         pytest.fail(f"a test tried to download {url}")

@@ -56,3 +56,16 @@ def test_cifar10_jpeg_test_split_and_its_cache():
     assert time.perf_counter() - start < decode_seconds / 5
     np.testing.assert_array_equal(cached_images, images)
     np.testing.assert_array_equal(cached_labels, labels)
+
+
+@needs_mnist
+@needs_cifar
+def test_status_finds_and_checks_the_real_files():
+    from cnnlib.data.fetch import status
+
+    rows = {(row.dataset, row.name): row for row in status(root=DATA)}
+    for name in MNIST.raw_md5:
+        row = rows["mnist", f"{name}.gz"]
+        assert row.state == "ok" and "checksum OK" in row.detail and row.path.parent == DATA / "mnist"
+    row = rows["cifar10", CIFAR_ZIP.name]
+    assert row.state == "ok" and "train 50,000 images, test 10,000 images, CRCs OK" in row.detail
