@@ -22,7 +22,7 @@ import time
 
 import numpy as np
 import pytest
-from test_lab_end_to_end import IDLE_JS, REPO, cnncourse, code_cells, shot, source
+from browserkit import IDLE_JS, REPO, cnncourse, code_cells, shot, source
 
 from cnnlib import arithmetic as arith
 
@@ -163,4 +163,4 @@ def test_conv_explorer_redraws_in_jupyterlab(jupyterlab, page, artifacts):
     page.wait_for_function(f"() => {{ const o = ({OUTPUT_JS})({explorer}); return o.error === null && o.image; }}", timeout=60_000)
     recovered = page.evaluate(OUTPUT_JS, explorer)
     assert f"= {arith.conv_output_size(5, 5, stride=1, padding=0)}" in recovered["text"], recovered["text"]
-    shot(page, "explorer_04_page.png")
+    shot(page, artifacts / "explorer_04_page.png")

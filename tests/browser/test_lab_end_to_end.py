@@ -20,18 +20,14 @@ Screenshots of each step go to ``artifacts/browser/``.
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
+from browserkit import IDLE_JS, REPO, cnncourse, code_cells, grade_id, shot, source
 
-REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "artifacts" / "browser"  # the same folder as conftest's fixtures write to
-BIN = Path(sys.executable).parent
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 NOTEBOOK = REPO / "notebooks" / "01_convolution_vs_cross_correlation.ipynb"
@@ -55,30 +51,6 @@ CELLS_JS = """() => Array.from(document.querySelectorAll('.jp-NotebookPanel .jp-
 }))"""
 BUSY_JS = """() => Array.from(document.querySelectorAll('.jp-NotebookPanel .jp-CodeCell .jp-InputPrompt'))
     .some(p => p.textContent.includes('*'))"""
-IDLE_JS = """() => /\\|\\s*Idle/.test((document.querySelector('#jp-main-statusbar') || {}).innerText || '')"""
-
-
-def cnncourse(*args) -> list[str]:
-    script = BIN / "cnncourse"
-    return ([str(script)] if script.is_file() else [sys.executable, "-m", "autograder.cli"]) + list(args)
-
-
-def code_cells(path: Path) -> list[dict]:
-    return [c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
-
-
-def source(cell: dict) -> str:
-    return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-
-
-def grade_id(cell: dict) -> str | None:
-    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-
-
-def shot(page, name: str, element=None) -> Path:
-    path = ARTIFACTS / name
-    (element or page).screenshot(path=str(path))
-    return path
 
 
 def run_menu(page, command: str) -> None:
@@ -141,7 +113,7 @@ def test_student_and_instructor_in_jupyterlab(jupyterlab, page, tmp_path):
     page.goto(f"{jupyterlab.url}/lab/tree/{workbook.name}?token={jupyterlab.token}")
     page.wait_for_function(f"() => document.querySelectorAll('.jp-NotebookPanel .jp-CodeCell').length === {len(cells)}", timeout=120_000)
     page.wait_for_function(IDLE_JS, timeout=120_000)
-    shot(page, "01_notebook_opened.png")
+    shot(page, ARTIFACTS / "01_notebook_opened.png")
 
     solution_index = next(i for i, c in enumerate(cells) if grade_id(c) == ANSWERED)
     test_index = next(i for i, c in enumerate(cells) if grade_id(c) == f"test_{ANSWERED}")
@@ -184,13 +156,13 @@ def test_student_and_instructor_in_jupyterlab(jupyterlab, page, tmp_path):
         assert "NotImplementedError" in shown[index]["output"], f"{name}: expected NotImplementedError, got:\n{shown[index]['output'][:1000]}"
 
     page.evaluate("(i) => document.querySelectorAll('.jp-NotebookPanel .jp-CodeCell')[i].scrollIntoView({block: 'start'})", solution_index)
-    shot(page, "02_answered_exercise_passes.png")
+    shot(page, ARTIFACTS / "02_answered_exercise_passes.png")
     first_figure = page.locator(".jp-NotebookPanel .jp-CodeCell").nth(drawn[0])
     first_figure.locator(".jp-OutputArea-output img").first.scroll_into_view_if_needed()
-    shot(page, "03_figure.png")
+    shot(page, ARTIFACTS / "03_figure.png")
     first_unanswered = min(unanswered.values())
     page.evaluate("(i) => document.querySelectorAll('.jp-NotebookPanel .jp-CodeCell')[i].scrollIntoView({block: 'start'})", first_unanswered)
-    shot(page, "04_unanswered_not_implemented.png")
+    shot(page, ARTIFACTS / "04_unanswered_not_implemented.png")
 
     # -- 4. Save, hand in, and validate from the toolbar -------------------------------------------
     page.keyboard.press("Control+s")
@@ -211,7 +183,7 @@ def test_student_and_instructor_in_jupyterlab(jupyterlab, page, tmp_path):
         dialog = page.locator(".jp-Dialog")
         dialog.get_by_text("Validation Results").wait_for(timeout=240_000)
         validation = dialog.inner_text()
-        shot(page, "05_validate_dialog.png")
+        shot(page, ARTIFACTS / "05_validate_dialog.png")
         assert "NotImplementedError" in validation, validation[:2000]
         assert f"nb01.cross_correlate1d_examples({ANSWERED})" not in validation, "the answered exercise is listed as failing"
         dialog.locator(".jp-Dialog-button").last.click()
@@ -234,15 +206,15 @@ def test_student_and_instructor_in_jupyterlab(jupyterlab, page, tmp_path):
     page.click(".lm-Menu-item[data-command='nbgrader:open-formgrader']")
     formgrader = page.frame_locator(".jp-MainAreaWidget iframe")
     formgrader.get_by_text(ASSIGNMENT).first.wait_for(timeout=120_000)
-    shot(page, "06_formgrader_assignments.png")
+    shot(page, ARTIFACTS / "06_formgrader_assignments.png")
     formgrader.locator("a:has-text('Manage Students')").first.click()
     row = formgrader.locator("tr", has_text=STUDENT)
     row.first.wait_for(timeout=60_000)
     assert f"{earned:g} / {total:g}" in row.first.inner_text(), row.first.inner_text()
-    shot(page, "07_formgrader_students.png")
+    shot(page, ARTIFACTS / "07_formgrader_students.png")
     row.first.locator("a").first.click()
     formgrader.get_by_text(ASSIGNMENT).first.wait_for(timeout=60_000)
-    shot(page, "08_formgrader_student.png")
+    shot(page, ARTIFACTS / "08_formgrader_student.png")
     timings["formgrader"] = time.monotonic() - t0
 
     print(f"JupyterLab {jupyterlab.url}; run-all continued {restarts} time(s) after an error; {len(drawn)} figures; "

@@ -25,15 +25,12 @@ from pathlib import Path
 
 import pytest
 
-from deploy_modules import DEPLOY, REPO, browser_helpers, shared_env
+from browserkit import CHROMIUM_FLAGS, find_chromium, free_port
+from deploy_modules import DEPLOY, REPO, shared_env
 
 ARTIFACTS = REPO / "artifacts" / "hub"
 CLASSROOM = DEPLOY / "classroom.py"
 PROXY = DEPLOY / "proxy" / "node_modules" / ".bin" / "configurable-http-proxy"
-
-
-def free_port() -> int:
-    return browser_helpers.free_port()
 
 
 def missing_requirements() -> str | None:
@@ -47,7 +44,7 @@ def missing_requirements() -> str | None:
             return f"the hub test needs {tool} (Debian package passwd/util-linux)"
     if not PROXY.is_file():
         return "configurable-http-proxy is not installed (`make hub-proxy`; it needs Node.js 20 or newer and npm)"
-    if browser_helpers.find_chromium() is None:
+    if find_chromium() is None:
         return "Debian's chromium is not installed (`apt-get install chromium`; scripts/system-deps.sh installs it as root)"
     if importlib.util.find_spec("jupyterhub") is None or importlib.util.find_spec("playwright") is None:
         return "jupyterhub or playwright is not installed (pip install -e '.[dev]')"
@@ -214,7 +211,7 @@ def browser(classroom):
     """Headless Chromium (Debian's), one context per user of the class."""
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=browser_helpers.find_chromium(), args=browser_helpers.CHROMIUM_FLAGS)
+        chromium = playwright.chromium.launch(executable_path=find_chromium(), args=CHROMIUM_FLAGS)
         try:
             yield chromium
         finally:

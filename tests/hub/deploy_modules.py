@@ -1,5 +1,5 @@
-"""The deployment's scripts (deploy/jupyterhub) and the browser test's helpers, loaded as modules
-for the hub tests: neither folder is a package, and each is defined once, there."""
+"""The deployment's scripts (deploy/jupyterhub), loaded as modules for the hub tests: the folder is
+not a package, and each script is defined once, there."""
 
 from __future__ import annotations
 
@@ -23,5 +23,3 @@ import sys  # noqa: E402
 
 sys.modules.setdefault("shared_env", shared_env)
 classroom = load("hub_classroom", DEPLOY / "classroom.py")
-# Chromium's executable and flags, as the JupyterLab browser test defines them
-browser_helpers = load("hub_browser_helpers", REPO / "tests" / "browser" / "conftest.py")
