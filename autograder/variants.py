@@ -153,21 +153,31 @@ def read_roster(path) -> list[str]:
 
 
 def personal_id_cell(source: str, student: str, seed: str) -> str:
-    """The student-id cell of a personal copy: the id and seed filled in, the rest as released."""
+    """The student-id cell of a personal copy: ``STUDENT_ID`` and the seed filled in, every other
+    statement (the import) as released."""
     tree = ast.parse(source)
-    call = next(
-        (n for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "load"),
-        None,
-    )
-    if call is None or not call.args or not isinstance(call.args[0], ast.Constant):
-        raise ValueError("the student-id cell must call variants.load('NN', STUDENT_ID)")
-    target = next((t.id for n in tree.body if isinstance(n, ast.Assign) and n.value is call for t in n.targets if isinstance(t, ast.Name)), "questions")
-    return (
-        "# This copy of the assignment was made for you: your student id and the seed of your numbers are\n"
-        "# filled in. Leave this cell as it is.\n"
-        f"STUDENT_ID = {student!r}\n"
-        f"{target} = variants.load({call.args[0].value!r}, STUDENT_ID, seed={seed!r})"
-    )
+    lines, found = [], False
+    for index, node in enumerate(tree.body):
+        text = ast.get_source_segment(source, node)
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "STUDENT_ID" for t in node.targets):
+            text = (
+                "# This copy of the assignment was made for you: your student id and the seed of your numbers are\n"
+                f"# filled in. Leave this cell as it is.\nSTUDENT_ID = {student!r}"
+            )
+        elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and getattr(node.value.func, "attr", None) == "load":
+            call = node.value
+            if not call.args or not isinstance(call.args[0], ast.Constant) or len(node.targets) != 1:
+                raise ValueError("the student-id cell must say questions = variants.load('NN', STUDENT_ID)")
+            target = ast.get_source_segment(source, node.targets[0])
+            text = f"{target} = variants.load({call.args[0].value!r}, STUDENT_ID, seed={seed!r})"
+            found = True
+        lines.append(text)
+        following = tree.body[index + 1] if index + 1 < len(tree.body) else None
+        if isinstance(node, (ast.Import, ast.ImportFrom)) and following is not None and not isinstance(following, (ast.Import, ast.ImportFrom)):
+            lines.append("")  # a blank line after the imports
+    if not found:
+        raise ValueError("the student-id cell must say questions = variants.load('NN', STUDENT_ID)")
+    return "\n".join(lines)
 
 
 def release_per_student(course: Course, assignment: str, students: list[str]) -> Path:
