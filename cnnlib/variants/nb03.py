@@ -9,7 +9,7 @@ recognised). The defaults are the numbers the notebook has always asked about.
 
 from __future__ import annotations
 
-from .questions import Question, QuestionSet, number_word
+from .questions import Question, QuestionSet, a, number_word
 
 
 def _side(n, k, s=1, p=0, d=1):
@@ -44,7 +44,7 @@ def _draw_no_padding(rng):
 
 
 def _no_padding_text(q):
-    return f"one {q.k} × {q.k} filter slides over a {q.n} × {q.n} image with stride 1 and no padding. What is the output size?"
+    return f"one {q.k} × {q.k} filter slides over {a(q.n)} {q.n} × {q.n} image with stride 1 and no padding. What is the output size?"
 
 
 def _draw_stride3(rng):
@@ -57,7 +57,7 @@ def _draw_stride3(rng):
 
 def _stride3_text(q):
     return (
-        f"a {q.k} × {q.k} filter on a {q.n} × {q.n} input with stride 3 and no padding, with PyTorch's rule for "
+        f"a {q.k} × {q.k} filter on {a(q.n)} {q.n} × {q.n} input with stride 3 and no padding, with PyTorch's rule for "
         "a stride that does not fit evenly. What is the output size?"
     )
 
@@ -75,7 +75,7 @@ def _draw_alexnet(rng):
 
 
 def _alexnet_text(q):
-    layer = f"a {q.n} × {q.n} × {q.channels} input, {q.filters} filters of {q.k} × {q.k}, stride {q.stride}, no padding"
+    layer = f"{a(q.n)} {q.n} × {q.n} × {q.channels} input, {q.filters} filters of {q.k} × {q.k}, stride {q.stride}, no padding"
     if dict(q) == ALEXNET:
         return f"AlexNet's first layer: {layer}. What is the output volume?"
     return f"a first layer with a large kernel and stride, like AlexNet's: {layer}. What is the output volume?"
@@ -92,7 +92,7 @@ def _draw_resnet_stem(rng):
 
 def _resnet_stem_text(q):
     layers = (
-        f"a {q.k} × {q.k} convolution, stride 2, padding {q.padding}, on a {q.n} × {q.n} image, followed by a "
+        f"a {q.k} × {q.k} convolution, stride 2, padding {q.padding}, on {a(q.n)} {q.n} × {q.n} image, followed by a "
         f"{q.pool_k} × {q.pool_k} max pool with stride 2 and padding {q.pool_padding}"
     )
     ask = "Give the pair (size after the convolution, size after the pooling)."
@@ -111,7 +111,7 @@ def _draw_pool_ceil(rng):
 
 def _pool_ceil_text(q):
     return (
-        f"a {q.k} × {q.k} max pool with stride {q.stride} on a {q.n} × {q.n} map. Give the pair (size with "
+        f"a {q.k} × {q.k} max pool with stride {q.stride} on {a(q.n)} {q.n} × {q.n} map. Give the pair (size with "
         "`ceil_mode=False`, size with `ceil_mode=True`)."
     )
 
@@ -123,8 +123,8 @@ def _draw_upsample(rng):
 
 def _upsample_text(q):
     return (
-        f"a transposed convolution with a {q.k} × {q.k} kernel, stride {q.stride} and padding {q.padding} on a "
-        f"{q.n} × {q.n} map. What is the output size?"
+        f"a transposed convolution with a {q.k} × {q.k} kernel, stride {q.stride} and padding {q.padding} on "
+        f"{a(q.n)} {q.n} × {q.n} map. What is the output size?"
     )
 
 
@@ -134,7 +134,7 @@ def _draw_dilated(rng):
 
 def _dilated_text(q):
     return (
-        f"a {q.k} × {q.k} kernel with dilation {q.dilation} on a {q.n} × {q.n} map. Give the pair (the padding "
+        f"a {q.k} × {q.k} kernel with dilation {q.dilation} on {a(q.n)} {q.n} × {q.n} map. Give the pair (the padding "
         "that keeps the size at stride 1, the output size at stride 2 with that padding)."
     )
 

@@ -16,7 +16,7 @@ from typing import Callable
 
 import numpy as np
 
-__all__ = ["Params", "Question", "QuestionSet", "Questions", "number_word"]
+__all__ = ["Params", "Question", "QuestionSet", "Questions", "a", "number_word"]
 
 _WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve")
 
@@ -24,6 +24,12 @@ _WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight"
 def number_word(n: int) -> str:
     """``10 -> "ten"`` up to twelve, digits above: how the questions write small counts."""
     return _WORDS[n] if 0 <= n < len(_WORDS) else str(n)
+
+
+def a(n: int) -> str:
+    """The article before a number read aloud: ``a(8) -> "an"`` (eight), ``a(32) -> "a"``."""
+    digits = str(n)
+    return "an" if digits.startswith("8") or digits in ("11", "18") or (len(digits) in (5, 6) and digits[:2] in ("11", "18")) else "a"
 
 
 def _plain(value):
