@@ -13,7 +13,7 @@ from cnnlib import arithmetic as arith
 from cnnlib import variants
 from cnnlib.variants import Params, Question, QuestionSet
 
-NOTEBOOKS = ["03"]
+NOTEBOOKS = ["03", "04", "05", "07"]
 SECRET = "a1" * 32
 SEEDS = [variants.variant_seed(variants.assignment_key(SECRET, "course"), f"student{i}") for i in range(300)]
 
@@ -113,3 +113,39 @@ def test_nb03_numbers_keep_each_question_about_what_it_asks():
         q = questions.params("answer_dilated", variant)
         assert arith.same_padding(q.k, dilation=q.dilation) > (q.k - 1) // 2  # the dilation matters
         assert arith.conv_output_size(q.n, q.k, stride=2, padding=arith.same_padding(q.k, dilation=q.dilation), dilation=q.dilation) >= 2
+
+
+# -- notebooks 04, 05 and 07 ----------------------------------------------------------------------
+
+
+def test_nb04_numbers_make_real_layers():
+    questions = variants.question_set("04")
+    for seed in SEEDS:
+        variant = variants.Variant("s", seed)
+        q = questions.params("answer_layer", variant)
+        assert q.k >= 3 and q.channels > 1  # a 1D kernel or a missing depth gives another count
+        assert arith.conv_output_size(q.n, q.k, stride=q.stride, padding=q.padding) >= 2
+        q = questions.params("answer_stack_params", variant)
+        big = q.layers * (q.k - 1) + 1
+        assert arith.receptive_field([(q.k, 1)] * q.layers) == arith.receptive_field([(big, 1)])  # the text's claim
+        assert q.layers * q.k * q.k < big * big  # the stack is the cheaper one
+
+
+def test_nb05_numbers_keep_each_question_about_what_it_asks():
+    questions = variants.question_set("05")
+    for seed in SEEDS:
+        variant = variants.Variant("s", seed)
+        layers = list(questions.params("answer_rf_strided", variant).layers)
+        assert arith.receptive_field(layers) != 1 + sum(k - 1 for k, _ in layers)  # the strides matter
+        q = questions.params("answer_rf_depth", variant)
+        assert (q.target - 1) % (q.k - 1) != 0  # no stack fits exactly: the count rounds up
+
+
+def test_nb07_examples_are_small_integers():
+    questions = variants.question_set("07")
+    for seed in SEEDS:
+        q = questions.params("answer_hand_example", variants.Variant("s", seed))
+        x, w, dout = (np.array(a) for a in (q.x, q.w, q.dout))
+        assert x.shape == w.shape == dout.shape == (3, 3)
+        assert x.min() >= 0 and x.max() <= 2 and w.min() >= -1 and w.max() <= 2
+        assert np.count_nonzero(dout) == 3 and 3 <= np.count_nonzero(w) <= 5
