@@ -122,12 +122,14 @@ def _messages(outcome) -> str:
     return "\n".join(c["message"] for cell in outcome["cells"] for c in cell["checks"]) + "\n" + "\n".join(outcome["notes"])
 
 
+@pytest.mark.slow
 def test_every_students_own_answers_earn_full_marks(graded):
     _, results = graded
     low = {s: results[s]["score"] for s in CLASS + ["alice"] if results[s]["score"] != 4}
     assert not low, {s: _messages(results[s]) for s in low}
 
 
+@pytest.mark.slow
 def test_a_neighbours_numbers_earn_less(graded):
     course, results = graded
     alice, bob = _variant(course, "alice"), _variant(course, "bob")
@@ -136,12 +138,14 @@ def test_a_neighbours_numbers_earn_less(graded):
     assert results["alice"]["score"] == 4 and results["bob"]["score"] == 4 - differing
 
 
+@pytest.mark.slow
 def test_default_numbers_are_recognised(graded):
     _, results = graded
     assert results["erin"]["score"] < 4
     assert "default numbers" in _messages(results["erin"])
 
 
+@pytest.mark.slow
 def test_the_folder_decides_and_the_mismatch_is_reported(graded):
     course, results = graded
     carol = results["carol"]
@@ -155,6 +159,7 @@ def test_the_folder_decides_and_the_mismatch_is_reported(graded):
     assert "STUDENT_ID = &#x27;dave&#x27;, but it was handed in as &#x27;carol&#x27;" in page
 
 
+@pytest.mark.slow
 def test_feedback_shows_the_students_own_questions_and_answers(graded):
     course, _ = graded
     page = (course.feedback / "alice" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
@@ -167,12 +172,14 @@ def test_feedback_shows_the_students_own_questions_and_answers(graded):
     assert f"<pre>({side}, {side}, {filters})</pre>" in page
 
 
+@pytest.mark.slow
 def test_secret_is_in_no_report(graded):
     course, _ = graded
     for folder in (course.feedback, course.reports, course.autograded, course.release_dir, course.root / course_variants.PER_STUDENT_DIR):
         assert _files_holding(folder, _secret_forms(course)) == [], folder
 
 
+@pytest.mark.slow
 def test_regrading_is_resumable_and_stable(graded):
     course, results = graded
     assert cnncourse(["grade", "--course", str(course.root), *GRADE_ARGS]) == 0  # nothing changed: nothing regraded
@@ -180,6 +187,7 @@ def test_regrading_is_resumable_and_stable(graded):
     assert again == {s: r["score"] for s, r in results.items()}
 
 
+@pytest.mark.slow
 def test_worker_never_receives_the_secret_or_the_key(released, monkeypatch):
     """What the grader sends the sandboxed process: the student's seed, never the secret or the key."""
     from autograder.grading import grade_notebook
@@ -209,6 +217,7 @@ def test_worker_never_receives_the_secret_or_the_key(released, monkeypatch):
     assert any(variant.seed in s for s in sent)
 
 
+@pytest.mark.slow
 def test_self_check_uses_the_released_key(released, tmp_path, monkeypatch, capsys):
     course = released
     monkeypatch.delenv("JUPYTERHUB_USER", raising=False)
@@ -234,6 +243,7 @@ def test_self_check_uses_the_released_key(released, tmp_path, monkeypatch, capsy
     assert "default numbers" in out and "visible checks: 4 of 4 points" not in out
 
 
+@pytest.mark.slow
 def test_a_replaced_secret_stops_grading(released, tmp_path, capsys):
     course = Course(tmp_path / "course")
     shutil.copytree(released.root, course.root, ignore=shutil.ignore_patterns("submitted", "results"))
