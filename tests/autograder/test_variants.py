@@ -243,7 +243,6 @@ def test_self_check_uses_the_released_key(released, tmp_path, monkeypatch, capsy
     assert "default numbers" in out and "visible checks: 4 of 4 points" not in out
 
 
-@pytest.mark.slow
 def test_a_replaced_secret_stops_grading(released, tmp_path, capsys):
     course = Course(tmp_path / "course")
     shutil.copytree(released.root, course.root, ignore=shutil.ignore_patterns("submitted", "results"))
