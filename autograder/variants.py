@@ -23,6 +23,7 @@ import importlib
 import os
 import re
 import shutil
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -220,8 +221,8 @@ def local_variant(notebook: Path, cells: list[Cell]) -> tuple[variants.Variant |
 
 
 def _format(value) -> str:
-    if isinstance(value, dict):
-        return "; ".join(f"{k} = {_format(v)}" for k, v in value.items())
+    if isinstance(value, dict):  # one answer per line, arrays aligned under their first row
+        return "\n".join(f"{k} = " + _format(v).replace("\n", "\n" + " " * (len(k) + 3)) for k, v in value.items())
     if isinstance(value, np.ndarray):
         if np.all(np.isfinite(value)) and np.all(value == np.round(value)):
             value = value.astype(np.int64)
@@ -274,10 +275,19 @@ def _names(source: str) -> list[str]:
 
 
 def _markdown_html(text: str) -> str:
-    """The little Markdown the questions use (`code`, *emphasis*) as HTML."""
-    text = html.escape(text)
-    text = re.sub(r"`([^`]+)`", r"<code>\1</code>", text)
-    return re.sub(r"\*([^*]+)\*", r"<i>\1</i>", text)
+    """The little Markdown the questions use as HTML: ```fenced blocks```, `code`, *emphasis*,
+    paragraphs."""
+    parts = []
+    for index, piece in enumerate(re.split(r"^[ \t]*```[^\n]*\n(.*?)^[ \t]*```[ \t]*$", text, flags=re.M | re.S)):
+        if index % 2:  # a fenced block, as it is
+            parts.append(f"<pre>{html.escape(textwrap.dedent(piece).rstrip())}</pre>")
+            continue
+        piece = html.escape(piece.strip())
+        piece = re.sub(r"`([^`]+)`", r"<code>\1</code>", piece)
+        piece = re.sub(r"\*([^*]+)\*", r"<i>\1</i>", piece)
+        if piece:
+            parts.append(piece.replace("\n\n", "<br><br>"))
+    return "\n".join(parts)
 
 
 def questions_html(report: dict) -> str:
@@ -293,6 +303,6 @@ def questions_html(report: dict) -> str:
     ]
     for q in questions:
         question = re.sub(r"^\d+\. ", "", q["question"])
-        parts.append(f"<tr><td>{_markdown_html(question)}</td><td><pre>{html.escape(q['answer'])}</pre></td></tr>")
+        parts.append(f"<tr><td>{_markdown_html(question)}</td><td><pre style='white-space:pre'>{html.escape(q['answer'])}</pre></td></tr>")
     parts.append("</table>")
     return "\n".join(parts)
