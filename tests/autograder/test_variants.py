@@ -251,3 +251,14 @@ def test_a_replaced_secret_stops_grading(released, tmp_path, capsys):
     shutil.copy(released.release_notebook(ASSIGNMENT), course.submitted / "alice" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
     assert cnncourse(["grade", "--course", str(course.root), *GRADE_ARGS]) == 2
     assert "was not made from this course's secret" in capsys.readouterr().err
+
+
+def test_feedback_renders_a_questions_code_block():
+    variant = variants.Variant("alice", "ab" * 32)
+    question_set = variants.question_set("07")
+    page = course_variants.questions_html({"student": "alice", "default": False, "questions": [
+        {"name": "answer_hand_example", "question": question_set.markdown("answer_hand_example", variant), "answer": "answer_db = 3"}]})
+    q = question_set.params("answer_hand_example", variant)
+    assert "```" not in page and "<pre>x" in page and "dout" in page
+    assert "[" + " ".join(f"{v:2d}" for v in q.x[0]) + " ]" in page  # the first row of x, as the notebook shows it
+    assert "numbers of alice" in page and course_variants.questions_html({}) == ""
