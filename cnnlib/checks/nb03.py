@@ -7,7 +7,9 @@ of added (the lecture-note error) or added on one side only, the dilation ignore
 kernel taken as d*k, the pooling stride left at 1 instead of kernel_size, ceil_mode ignored or
 applied without PyTorch's rule for a last window in the padding, the transposed-convolution
 formula confused with the convolution one, padding added instead of removed there, and
-output_padding ignored. The checks of the exam-style answers recognise the same mistakes.
+output_padding ignored. The checks of the exam-style answers recognise the same mistakes, with the
+numbers of the student being graded (``cnnlib.variants.nb03``), and an answer to the default
+numbers instead of the student's own.
 """
 
 from __future__ import annotations

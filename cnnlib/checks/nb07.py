@@ -5,7 +5,8 @@ answers: ``dw`` averaged over the batch or taken from one example only, ``dx`` c
 kernel not flipped or not cropped back from the padded input, ``db`` not summed over space, the
 filters flipped but not regrouped, the max-pooling gradient sent to every tied maximum, the
 average-pooling gradient not divided by the window size, the ReLU gradient masked by ``dout``
-instead of ``x``, and one-sided differences in a numerical gradient.
+instead of ``x``, and one-sided differences in a numerical gradient. The hand-worked example has
+numbers of each student's own (``cnnlib.variants.nb07``).
 
 :func:`scalar_test_function` is built where the student's code runs (through ``Construct``), so
 that ``numerical_gradient`` receives a real Python function.
