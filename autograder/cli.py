@@ -13,7 +13,7 @@ from pathlib import Path
 from .course import DEFAULT_NOTEBOOKS, Course, course_notebooks
 
 EXAMPLES = {
-    "release": "cnncourse release                       # every notebook in notebooks/\n  cnncourse release notebooks/01_*.ipynb  # one\n  cnncourse release --exchange notebooks/03_*.ipynb  # and publish it to students on JupyterHub",
+    "release": "cnncourse release                       # every notebook in notebooks/\n  cnncourse release notebooks/01_*.ipynb  # one\n  cnncourse release --exchange notebooks/03_*.ipynb  # and publish it to students on JupyterHub\n  cnncourse release --per-student roster.csv  # and a copy with their own numbers for each student",
     "grade": "cnncourse grade --jobs 8                # every submission in course/submitted/\n  cnncourse grade --assignment 01_convolution_vs_cross_correlation --student alice --force",
     "feedback": "cnncourse feedback                      # course/feedback/<student>/<assignment>/<assignment>.html\n  cnncourse feedback --release            # and hand it back through nbgrader's exchange",
     "collect": "cnncourse collect                       # every released assignment, from nbgrader's exchange\n  cnncourse collect 03_output_size_arithmetic",
@@ -67,9 +67,15 @@ def _add_filters(parser):
 
 
 def cmd_release(args) -> int:
+    from . import variants
     from .validate import check_structure
 
     course = _course(args)
+    try:
+        roster = variants.read_roster(args.per_student) if args.per_student else None
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     notebooks = [Path(p) for p in args.notebooks] or course_notebooks(DEFAULT_NOTEBOOKS)
     if not notebooks:
         print(f"no notebooks to release (looked in {DEFAULT_NOTEBOOKS})", file=sys.stderr)
@@ -83,7 +89,10 @@ def cmd_release(args) -> int:
             continue
         assignment = course.add_source(notebook)
         release = course.release(assignment)
+        key_file = variants.write_release_key(course, assignment)
         line = f"{assignment}: released to {release.relative_to(course.root.parent) if course.root.parent in release.parents else release}"
+        if key_file is not None:
+            line += f" with its variant key ({key_file.name})"
         solutions_full_marks = True
         if not args.no_manifest:
             manifest = build_manifest(course, assignment)
@@ -92,6 +101,9 @@ def cmd_release(args) -> int:
                 line += f"; WARNING: the solutions score {manifest['score']:g} with this grader"
                 status = 1
                 solutions_full_marks = False
+        if roster is not None:
+            top = variants.release_per_student(course, assignment, roster)
+            line += f"; a copy for each of {len(roster)} students in {top.name}/<student>/{assignment}/"
         if args.exchange and solutions_full_marks:
             from .exchange import ExchangeError, publish
 
@@ -149,7 +161,7 @@ def prepare_checks(modules) -> None:
 def cmd_grade(args) -> int:
     from cnnlib.checks.core import CheckSetupError
 
-    from . import gradebook, reports
+    from . import gradebook, reports, variants
     from .late import LatePenalties, LateWorkError
     from .notebook import load_notebook, plan_notebook
     from .parallel import Task, grade_class, load_result, result_path, submission_key
@@ -172,6 +184,11 @@ def cmd_grade(args) -> int:
     for assignment in sorted({a for _, a, _ in submissions}):
         if not course.release_notebook(assignment).is_file():
             course.release(assignment)
+    try:  # whose numbers each submission's varied questions have: its folder's student's
+        variant_of = {a: variants.submission_variants(course, a) for a in sorted({a for _, a, _ in submissions})}
+    except (variants.VariantKeyError, ValueError) as exc:
+        print(f"nothing was graded: {exc}", file=sys.stderr)
+        return 2
     tasks, unchanged = [], 0
     for student, assignment, path in submissions:
         key = submission_key(path, course.source_notebook(assignment))
@@ -179,7 +196,8 @@ def cmd_grade(args) -> int:
         if old_key == key and not args.force:
             unchanged += 1
             continue
-        tasks.append(Task(student, assignment, path, key))
+        variant = variant_of[assignment](student) if variant_of[assignment] else None
+        tasks.append(Task(student, assignment, path, key, variant))
     if unchanged:
         print(f"{unchanged} submission(s) unchanged since they were graded: kept (use --force to regrade)")
     try:  # before any worker starts: a data set the checks need is missing -> stop, grade nothing
@@ -327,6 +345,7 @@ def cmd_check(args) -> int:
     from .grading import grade_notebook
     from .notebook import load_notebook, plan_notebook
     from .sandbox.client import Zygote
+    from .variants import local_variant
 
     path = Path(args.notebook)
     try:
@@ -338,10 +357,13 @@ def cmd_check(args) -> int:
     if not plan.tests:
         print(f"{path} has no test cells to check", file=sys.stderr)
         return 2
+    variant, message = local_variant(path, cells)  # the numbers the notebook shows here
+    if message:
+        print(message)
     zygote = Zygote(use_bwrap=False if args.no_bwrap else None)
     try:
         prepare_checks(plan.checks_modules)
-        outcome = grade_notebook(zygote, plan, cells, visible_only=True)
+        outcome = grade_notebook(zygote, plan, cells, visible_only=True, variant=variant)
     except CheckSetupError as exc:
         print(f"the checks cannot run on this machine: {exc}", file=sys.stderr)
         return 2
@@ -439,6 +461,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_course_options(p)
     p.add_argument("notebooks", nargs="*", help="notebooks to release (default: all of notebooks/)")
     p.add_argument("--no-manifest", action="store_true", help="skip grading the solutions")
+    p.add_argument("--per-student", metavar="ROSTER.csv", help="also write one copy per student, with their id and numbers filled in, to course/release-per-student/<student>/<assignment>/ (the roster's column 'id', or one id per line)")
     p.add_argument("--exchange", action="store_true", help="also publish each student version to nbgrader's exchange (nbgrader release_assignment), where students fetch it in JupyterLab's Assignments tab")
     _add_exchange_options(p)
 

@@ -21,11 +21,15 @@ import time
 from dataclasses import asdict, dataclass, field
 
 from cnnlib.checks.core import CheckSetupError, Missing, StudentError, collecting
+from cnnlib.variants import DEFAULT as DEFAULT_VARIANT
+from cnnlib.variants import Variant
+from cnnlib.variants import grading as grading_variant
 
 from . import codec
 from .notebook import Cell, NotebookPlan, defined_names, free_names, student_code
 from .sandbox.client import RemoteObject, WorkerDied, WorkerTimeout, Zygote, student_error
 from .sandbox.policy import Policy, scan_cell, strip_magics
+from .variants import variant_report
 
 MAX_RESTARTS = 4
 
@@ -58,6 +62,7 @@ class NotebookOutcome:
     seconds: float = 0.0
     student: str = ""
     assignment: str = ""
+    variant: dict = field(default_factory=dict)  # the student's varied questions (autograder.variants.variant_report)
 
     @property
     def score(self) -> float:
@@ -78,7 +83,7 @@ class NotebookOutcome:
             CellOutcome(c["grade_id"], c["points"], c["earned"], [CheckOutcome(**k) for k in c["checks"]], c.get("error"))
             for c in data["cells"]
         ]
-        return cls(data["notebook"], cells, list(data["notes"]), data.get("seconds", 0.0), data.get("student", ""), data.get("assignment", ""))
+        return cls(data["notebook"], cells, list(data["notes"]), data.get("seconds", 0.0), data.get("student", ""), data.get("assignment", ""), data.get("variant") or {})
 
 
 def policy_for(plan: NotebookPlan, base: Policy) -> Policy:
@@ -115,11 +120,12 @@ class Session:
         self.cell_errors: dict[int, str] = {}
         self.notes: list[str] = []
         self.setup_error: str | None = None
+        self.variant: dict = {}  # whose numbers the notebook's questions use (cnnlib.variants), set by grade_notebook
 
     # -- running cells -------------------------------------------------------------------------
 
     def _fork(self):
-        config = {"policy": self.policy.to_json(), "import_reason": self.policy.extra.get("import_reason", ""), "denied_roots": list(self.denied_roots)}
+        config = {"policy": self.policy.to_json(), "import_reason": self.policy.extra.get("import_reason", ""), "denied_roots": list(self.denied_roots), "variant": self.variant}
         self.worker = self.zygote.fork(config)
         self.generation += 1
 
@@ -336,24 +342,36 @@ def grade_notebook(
     time_limit: float = 900.0,
     call_time_limit: float = 30.0,
     visible_only: bool = False,
+    variant: Variant | None = None,
 ) -> NotebookOutcome:
-    """Grade one student notebook against ``plan``; never raises for anything the student did."""
+    """Grade one student notebook against ``plan``; never raises for anything the student did.
+
+    ``variant`` is whose numbers the varied questions have (``cnnlib.variants``; default: the
+    course's default numbers). The student's code sees it in its sandbox, and the checks here
+    compute the answers for it; nothing the notebook says changes it.
+    """
     start = time.monotonic()
+    variant = variant or DEFAULT_VARIANT
     code = student_code(plan, student_cells)
     policy = policy_for(plan, base_policy)
     session = Session(zygote, plan, code.cells, policy, denied_roots=denied_roots, deadline=start + time_limit, call_time_limit=call_time_limit)
+    session.variant = variant.to_json()
     notes = list(code.notes)
     try:
         session.scan()
         session.load()
         if session.setup_error:
             notes.append(f"the assignment's setup cell failed while grading: {session.setup_error} (tell your instructor)")
-        cells = [run_test_cell(cell, session, visible_only=visible_only) for cell in plan.tests]
+        with grading_variant(variant):
+            cells = [run_test_cell(cell, session, visible_only=visible_only) for cell in plan.tests]
     finally:
         session.close()
+    report = {} if visible_only else variant_report(plan, variant, student_cells)  # the self-check shows no answers
+    if report.get("mismatch"):
+        notes.insert(0, report["mismatch"])
     notes.extend(session.notes)
     for index, why in sorted(session.skipped.items()):
         notes.append(f"cell {index + 1} was not run: {why}")
     for index, err in sorted(session.cell_errors.items()):
         notes.append(f"cell {index + 1} raised {err}")
-    return NotebookOutcome(plan.name, cells, notes, time.monotonic() - start)
+    return NotebookOutcome(plan.name, cells, notes, time.monotonic() - start, variant=report)

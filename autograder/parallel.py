@@ -17,6 +17,8 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
+from cnnlib.variants import Variant
+
 from .course import Course
 from .grading import CellOutcome, NotebookOutcome, grade_notebook
 from .notebook import load_notebook, plan_notebook
@@ -31,6 +33,7 @@ class Task:
     assignment: str
     path: Path
     key: str
+    variant: dict | None = None  # whose numbers the varied questions have (autograder.variants.submission_variants)
 
 
 def submission_key(path: Path, source: Path) -> str:
@@ -106,6 +109,7 @@ def grade_task(task: Task) -> dict:
             denied_roots=(str(_STATE["course"].root),),
             time_limit=settings["notebook_time_limit"],
             call_time_limit=settings["call_time_limit"],
+            variant=Variant.from_json(task.variant) if task.variant else None,
         )
     outcome.student, outcome.assignment = task.student, task.assignment
     return outcome.to_json()

@@ -16,6 +16,7 @@ from pathlib import Path
 import nbformat
 
 from .grading import NotebookOutcome
+from .variants import questions_html
 
 CHECK_COLUMNS = ["student", "assignment", "notebook", "grade_id", "check", "points", "max_points", "message"]
 
@@ -32,6 +33,10 @@ def check_rows(outcome: NotebookOutcome, manifest: dict | None = None) -> list[d
     """One row per check (and one for a test cell that failed outside any check)."""
     rows = []
     expected = (manifest or {}).get("cells", {})
+    mismatch = (outcome.variant or {}).get("mismatch")
+    if mismatch:  # graded with the numbers of the folder's student, not of the STUDENT_ID written in the notebook
+        rows.append(dict(student=outcome.student, assignment=outcome.assignment, notebook=outcome.notebook, grade_id="(student id)",
+                         check="student_id", points="0", max_points="0", message=mismatch))
     for cell in outcome.cells:
         seen: dict[str, int] = {}
         for check in cell.checks:
@@ -153,6 +158,7 @@ def feedback_html(outcome: NotebookOutcome, late: str | None = None) -> str:
     if outcome.notes:
         parts.append("<h2>About your notebook</h2>")
         parts.extend(f"<div class='note'>{esc(n)}</div>" for n in outcome.notes)
+    parts.append(questions_html(outcome.variant))
     for cell in outcome.cells:
         parts.append(f"<h2>{esc(cell.grade_id)}: {cell.earned:g} / {cell.points:g}</h2><table><tr><th></th><th>check</th><th>points</th><th>what the grader found</th></tr>")
         for check in cell.checks:

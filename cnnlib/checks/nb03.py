@@ -7,7 +7,9 @@ of added (the lecture-note error) or added on one side only, the dilation ignore
 kernel taken as d*k, the pooling stride left at 1 instead of kernel_size, ceil_mode ignored or
 applied without PyTorch's rule for a last window in the padding, the transposed-convolution
 formula confused with the convolution one, padding added instead of removed there, and
-output_padding ignored. The checks of the exam-style answers recognise the same mistakes.
+output_padding ignored. The checks of the exam-style answers recognise the same mistakes, with the
+numbers of the student being graded (``cnnlib.variants.nb03``), and an answer to the default
+numbers instead of the student's own.
 """
 
 from __future__ import annotations
@@ -16,8 +18,11 @@ import numpy as np
 
 from cnnlib import arithmetic as arith
 
+from cnnlib.variants.nb03 import QUESTIONS
+
 from .core import Missing, NotWrittenYet, call, call_expecting_error, check, describe, fail, is_hidden
 from .forbid import Forbid
+from .varied import DEFAULT_NUMBERS, numbers
 
 #: What the student's code may not import while graded (the autograder's sandbox enforces it).
 FORBIDDEN_IMPORTS = ("torch", "cnnlib.arithmetic", "cnnlib.pytorch", "cnnlib.reference")
@@ -407,95 +412,158 @@ def _named(mistakes, pack):
     return [(pack(wrong) if wrong is not None else None, text) for wrong, text in mistakes]
 
 
+# The expected answer of each varied question, from its numbers (the feedback page shows them too).
+
+
+def _expected_volume(q):
+    side = arith.conv_output_size(q.n, q.k, stride=q.stride, padding=q.padding)
+    return (side, side, q.filters)
+
+
+def _expected_alexnet(q):
+    side = arith.conv_output_size(q.n, q.k, stride=q.stride)
+    return (side, side, q.filters)
+
+
+def _expected_resnet_stem(q):
+    conv = arith.conv_output_size(q.n, q.k, stride=2, padding=q.padding)
+    return (conv, arith.pool_output_size(conv, q.pool_k, stride=2, padding=q.pool_padding))
+
+
+def _expected_dilated(q):
+    p = arith.same_padding(q.k, dilation=q.dilation)
+    return (p, arith.conv_output_size(q.n, q.k, stride=2, padding=p, dilation=q.dilation))
+
+
+#: The per-student questions these checks grade, and each one's answer from its numbers.
+VARIANT_QUESTIONS = QUESTIONS
+VARIANT_ANSWERS = {
+    "answer_volume": _expected_volume,
+    "answer_no_padding": lambda q: arith.conv_output_size(q.n, q.k),
+    "answer_stride3": lambda q: arith.conv_output_size(q.n, q.k, stride=3),
+    "answer_alexnet": _expected_alexnet,
+    "answer_resnet_stem": _expected_resnet_stem,
+    "answer_pool_ceil": lambda q: (arith.pool_output_size(q.n, q.k, stride=q.stride), arith.pool_output_size(q.n, q.k, stride=q.stride, ceil_mode=True)),
+    "answer_upsample": lambda q: arith.transposed_conv_output_size(q.n, q.k, stride=q.stride, padding=q.padding),
+    "answer_dilated": _expected_dilated,
+}
+
+
+def _grade_answer(value, name, mistakes_for):
+    """Compare ``value`` with the answer to this variant's question ``name``; ``mistakes_for(q)``
+    lists ``(wrong answer, explanation)`` for numbers ``q``."""
+    q, default = numbers(QUESTIONS, name)
+    expected = VARIANT_ANSWERS[name](q)
+    mistakes = [(VARIANT_ANSWERS[name](default), DEFAULT_NUMBERS)] if default is not None else []
+    _compare_answer(value, expected, name, mistakes + mistakes_for(q))
+
+
+def _volume_mistakes(n, channels, filters, k, stride, padding):
+    side = arith.conv_output_size(n, k, stride=stride, padding=padding)
+    mistakes = _named(_conv_mistakes(n, k, stride, padding, 1), lambda o: (o, o, filters))
+    mistakes += [
+        ((side, side, channels), f"the depth of the output is the number of filters ({filters}), not the input's {channels} channels: each filter gives one output slice"),
+        ((filters, side, side), "give the answer as (height, width, depth), as the question asks"),
+    ]
+    return mistakes
+
+
 @check(points=1)
 def answer_volume(answer_volume):
-    """32x32x3 input, ten 5x5 filters, stride 1, padding 2: the output volume"""
+    """An input volume, a layer of filters with a stride and padding: the output volume"""
     value = _answer(answer_volume, "answer_volume", 3)
-    size = arith.conv_output_size(32, 5, stride=1, padding=2)
-    expected = (size, size, 10)
-    mistakes = _named(_conv_mistakes(32, 5, 1, 2, 1), lambda o: (o, o, 10))
-    mistakes += [
-        ((size, size, 3), "the depth of the output is the number of filters (10), not the input's 3 channels: each filter gives one output slice"),
-        ((10, size, size), "give the answer as (height, width, depth), as the question asks"),
-        ((28, 28, 10), "the padding of 2 adds 2 pixels on each side: (32 + 4 - 5) / 1 + 1"),
-    ]
-    _compare_answer(value, expected, "answer_volume", mistakes)
+
+    def mistakes(q):
+        found = _volume_mistakes(q.n, q.channels, q.filters, q.k, q.stride, q.padding)
+        if q.padding:
+            unpadded = _floor_div(q.n - q.k, q.stride) + 1
+            found.append(((unpadded, unpadded, q.filters), f"the padding of {q.padding} adds {q.padding} pixels on each side: floor(({q.n} + {2 * q.padding} - {q.k}) / {q.stride}) + 1"))
+        return found
+
+    _grade_answer(value, "answer_volume", mistakes)
 
 
 @check(points=1)
 def answer_no_padding(answer_no_padding):
-    """32x32 image, one 5x5 filter, stride 1, no padding: the output size"""
+    """One filter over an image, stride 1, no padding: the output size"""
     value = _answer(answer_no_padding, "answer_no_padding")
-    mistakes = _conv_mistakes(32, 5, 1, 0, 1)
-    mistakes.insert(0, (27, "32 - 5 = 27 forgets the +1 (a mistake the lecture notes make too): a 5-wide window fits at 32 - 5 + 1 = 28 positions"))
-    _compare_answer(value, arith.conv_output_size(32, 5), "answer_no_padding", mistakes)
+
+    def mistakes(q):
+        found = _conv_mistakes(q.n, q.k, 1, 0, 1)
+        found.insert(0, (q.n - q.k, f"{q.n} - {q.k} = {q.n - q.k} forgets the +1 (a mistake the lecture notes make too): a {q.k}-wide window fits at {q.n} - {q.k} + 1 positions"))
+        return found
+
+    _grade_answer(value, "answer_no_padding", mistakes)
 
 
 @check(points=1)
 def answer_stride3(answer_stride3):
-    """7x7 input, 3x3 filter, stride 3, no padding: the output size (PyTorch's rule)"""
+    """A filter with stride 3 that does not fit evenly, no padding: the output size (PyTorch's rule)"""
     value = _answer(answer_stride3, "answer_stride3")
-    mistakes = _conv_mistakes(7, 3, 3, 0, 1)
-    _compare_answer(value, arith.conv_output_size(7, 3, stride=3), "answer_stride3", mistakes)
+    _grade_answer(value, "answer_stride3", lambda q: _conv_mistakes(q.n, q.k, 3, 0, 1))
 
 
 @check(points=1)
 def answer_alexnet(answer_alexnet):
-    """AlexNet's first layer: 227x227x3 input, 96 11x11 filters, stride 4, no padding"""
+    """A first layer with a large kernel and stride, as AlexNet's: the output volume"""
     value = _answer(answer_alexnet, "answer_alexnet", 3)
-    size = arith.conv_output_size(227, 11, stride=4)
-    mistakes = _named(_conv_mistakes(227, 11, 4, 0, 1), lambda o: (o, o, 96))
-    mistakes += [
-        ((size, size, 3), "the depth of the output is the number of filters (96), not the input's 3 channels"),
-        ((96, size, size), "give the answer as (height, width, depth), as the question asks"),
-    ]
-    _compare_answer(value, (size, size, 96), "answer_alexnet", mistakes)
+    _grade_answer(value, "answer_alexnet", lambda q: _volume_mistakes(q.n, q.channels, q.filters, q.k, q.stride, 0))
 
 
 @check(points=1)
 def answer_resnet_stem(answer_resnet_stem):
-    """ResNet's stem on 224x224: 7x7 conv stride 2 pad 3, then 3x3 max pool stride 2 pad 1"""
+    """A network's stem, a strided convolution then a max pool: the size after each"""
     value = _answer(answer_resnet_stem, "answer_resnet_stem", 2)
-    conv = arith.conv_output_size(224, 7, stride=2, padding=3)
-    pool = arith.pool_output_size(conv, 3, stride=2, padding=1)
-    mistakes = [((c, arith.pool_output_size(c, 3, stride=2, padding=1) if c and c > 1 else None), t) for c, t in _conv_mistakes(224, 7, 2, 3, 1)]
-    mistakes += [
-        ((conv, wrong), f"the convolution is right; for the pooling: {text}")
-        for wrong, text in _pool_mistakes(conv, 3, 2, 1, False, True)
-    ]
-    mistakes.append(((conv, (conv + 2 - 3) // 1 + 1), "the pooling has stride 2, so it halves the size"))
-    _compare_answer(value, (conv, pool), "answer_resnet_stem", mistakes)
+
+    def mistakes(q):
+        conv, _ = _expected_resnet_stem(q)
+
+        def pool(c):
+            return arith.pool_output_size(c, q.pool_k, stride=2, padding=q.pool_padding) if c and c >= q.pool_k else None
+
+        found = [((c, pool(c)), t) for c, t in _conv_mistakes(q.n, q.k, 2, q.padding, 1)]
+        found += [((conv, wrong), f"the convolution is right; for the pooling: {text}") for wrong, text in _pool_mistakes(conv, q.pool_k, 2, q.pool_padding, False, True)]
+        found.append(((conv, conv + 2 * q.pool_padding - q.pool_k + 1), "the pooling has stride 2, so it halves the size: floor((n + 2p - k) / 2) + 1"))
+        return found
+
+    _grade_answer(value, "answer_resnet_stem", mistakes)
 
 
 @check(points=1)
 def answer_pool_ceil(answer_pool_ceil):
-    """2x2 max pooling, stride 2, on 55x55: the sizes with ceil_mode=False and ceil_mode=True"""
+    """Max pooling that does not fit evenly: the sizes with ceil_mode=False and ceil_mode=True"""
     value = _answer(answer_pool_ceil, "answer_pool_ceil", 2)
-    floor_size = arith.pool_output_size(55, 2, stride=2)
-    ceil_size = arith.pool_output_size(55, 2, stride=2, ceil_mode=True)
-    mistakes = [
-        ((floor_size, floor_size), "ceil_mode=True rounds the division up, so the last, partial window (the 55th row alone) gives one more output"),
-        ((ceil_size, ceil_size), "without ceil_mode the division floors: the 55th row does not fill a window and is dropped"),
-        ((ceil_size, floor_size), "the two are swapped: the first is ceil_mode=False (floor), the second ceil_mode=True"),
-        ((floor_size - 1, ceil_size - 1), "both are one short: the missing +1"),
-    ]
-    _compare_answer(value, (floor_size, ceil_size), "answer_pool_ceil", mistakes)
+
+    def mistakes(q):
+        floor_size, ceil_size = VARIANT_ANSWERS["answer_pool_ceil"](q)
+        return [
+            ((floor_size, floor_size), "ceil_mode=True rounds the division up, so the last, partial window (the rows left over at the border) gives one more output"),
+            ((ceil_size, ceil_size), "without ceil_mode the division floors: a last window that does not fit entirely is dropped"),
+            ((ceil_size, floor_size), "the two are swapped: the first is ceil_mode=False (floor), the second ceil_mode=True"),
+            ((floor_size - 1, ceil_size - 1), "both are one short: the missing +1"),
+        ]
+
+    _grade_answer(value, "answer_pool_ceil", mistakes)
 
 
 @check(points=1)
 def answer_upsample(answer_upsample):
-    """Transposed convolution, 4x4 kernel, stride 2, padding 1, on 16x16: the output size"""
+    """A transposed convolution on a small map: the output size"""
     value = _answer(answer_upsample, "answer_upsample")
-    _compare_answer(value, arith.transposed_conv_output_size(16, 4, stride=2, padding=1), "answer_upsample", _transposed_mistakes(16, 4, 2, 1, 0, 1))
+    _grade_answer(value, "answer_upsample", lambda q: _transposed_mistakes(q.n, q.k, q.stride, q.padding, 0, 1))
 
 
 @check(points=1)
 def answer_dilated(answer_dilated):
-    """3x3 kernel with dilation 2 on 64x64: the same padding, then the size at stride 2 with it"""
+    """A dilated kernel: the same padding, then the size at stride 2 with it"""
     value = _answer(answer_dilated, "answer_dilated", 2)
-    p = arith.same_padding(3, dilation=2)
-    size = arith.conv_output_size(64, 3, stride=2, padding=p, dilation=2)
-    mistakes = [((1, arith.conv_output_size(64, 3, stride=2, padding=1, dilation=2)), "you ignored the dilation in the padding: the dilated kernel spans d(k-1) + 1 = 5 pixels, so p = 2")]
-    mistakes += _named(_conv_mistakes(64, 3, 2, p, 2), lambda o: (p, o))
-    _compare_answer(value, (p, size), "answer_dilated", mistakes)
 
+    def mistakes(q):
+        p, _ = _expected_dilated(q)
+        undilated = (q.k - 1) // 2
+        eff = q.dilation * (q.k - 1) + 1
+        found = [((undilated, arith.conv_output_size(q.n, q.k, stride=2, padding=undilated, dilation=q.dilation)),
+                  f"you ignored the dilation in the padding: the dilated kernel spans d(k-1) + 1 = {eff} pixels, so p = d(k-1) / 2 = {p}")]
+        return found + _named(_conv_mistakes(q.n, q.k, 2, p, q.dilation), lambda o: (p, o))
+
+    _grade_answer(value, "answer_dilated", mistakes)

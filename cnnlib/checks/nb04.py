@@ -5,7 +5,7 @@ counting functions against :mod:`cnnlib.arithmetic`. The checks recognise the us
 answers: the bias forgotten (or counted once per output unit of a convolution, or shared in a
 locally connected layer), ``groups`` ignored, the kernel treated as 1D (``k`` instead of
 ``k * k``), the input channels not summed, the kernel flipped, and the missing ``+ 1`` of an
-output size.
+output size. The exam-style answers have numbers of each student's own (``cnnlib.variants.nb04``).
 """
 
 from __future__ import annotations
@@ -15,8 +15,11 @@ import numpy as np
 from cnnlib import arithmetic as arith
 from cnnlib import reference as ref
 
-from .core import Mistake, as_array, as_int, call, check, expect_close, fail, fmt_array, pair
+from cnnlib.variants import nb04 as variant_questions
+
+from .core import Missing, Mistake, NotWrittenYet, as_array, as_int, call, check, describe, expect_close, fail, fmt_array, pair
 from .forbid import NO_CONV_LIBRARIES, NUMPY_ONLY
+from .varied import DEFAULT_NUMBERS, numbers
 
 #: Module prefixes the student's code may not import while it is graded.
 FORBIDDEN_IMPORTS = NUMPY_ONLY.modules
@@ -446,3 +449,132 @@ def conv_layer_summary_random(conv_layer_summary, seed: int = 0):
         s = int(rng.integers(1, 4))
         shape = (int(rng.integers(1, 65)), int(rng.integers(k, 64)), int(rng.integers(k, 64)))
         _check_summary(conv_layer_summary, shape, int(rng.integers(1, 129)), k, s, p)
+
+
+# ---------------------------------------------------------------------------------------------
+# Exam-style answers, with numbers of each student's own (cnnlib.variants.nb04)
+# ---------------------------------------------------------------------------------------------
+
+
+def _layer_answers(q) -> dict:
+    side = arith.conv_output_size(q.n, q.k, stride=q.stride, padding=q.padding)
+    return {
+        "answer_layer_params": arith.conv_param_count(q.channels, q.filters, q.k),
+        "answer_layer_macs": arith.conv_macs(q.channels, q.filters, q.k, side),
+    }
+
+
+def _stack_answer(q) -> tuple[int, int]:
+    big = arith.receptive_field([(q.k, 1)] * q.layers)  # the single kernel that sees as far as the stack
+    return (q.layers * arith.conv_param_count(q.channels, q.channels, q.k, bias=False), arith.conv_param_count(q.channels, q.channels, big, bias=False))
+
+
+#: The per-student questions these checks grade, and each one's answers from its numbers.
+VARIANT_QUESTIONS = variant_questions.QUESTIONS
+VARIANT_ANSWERS = {
+    "answer_layer": _layer_answers,
+    "answer_fc_params": lambda q: arith.fc_param_count(q.n * q.n * q.channels, q.units),
+    "answer_stack_params": _stack_answer,
+}
+
+
+def _whole(value, name: str):
+    if value is None or isinstance(value, Missing):
+        raise NotWrittenYet(f"{name} is not set yet: compute it and run its cell")
+    return as_int(value, name)
+
+
+def _grade(got, name: str, question: str, answer, mistakes, formula: str) -> None:
+    """Compare an answer with this variant's, naming a recognised mistake; never shows the answer."""
+    q, default = numbers(VARIANT_QUESTIONS, question)
+    expected = answer(q)
+    candidates = ([(answer(default), DEFAULT_NUMBERS)] if default is not None else []) + mistakes(q)
+    if got == expected:
+        return
+    for wrong, explanation in candidates:
+        if wrong is not None and wrong != expected and got == wrong:
+            fail(f"{name} is {got}: {explanation}")
+    fail(f"{name} is {got}, which is not right; it is {formula}")
+
+
+@check(points=1)
+def answer_layer_params(answer_layer_params):
+    """A convolution layer's parameters, which its input size, stride and padding do not change"""
+    got = _whole(answer_layer_params, "answer_layer_params")
+
+    def mistakes(q):
+        side = arith.conv_output_size(q.n, q.k, stride=q.stride, padding=q.padding)
+        weights = q.k * q.k * q.channels * q.filters
+        return [(m.output, m.explanation) for m in _conv_param_mistakes(q.channels, q.filters, q.k, True, 1)] + [
+            (weights + q.filters * side * side, "you counted one bias per output value; a filter has ONE bias, shared by every position of its output map"),
+            (side * side * (weights + q.filters), "you gave every output position its own filters (a locally connected layer); a convolution shares its filters over all positions, so the input size does not enter the count"),
+        ]
+
+    _grade(got, "answer_layer_params", "answer_layer", lambda q: _layer_answers(q)["answer_layer_params"], mistakes,
+           "(K * K * D_in + 1) * D_out, whatever the input size, stride and padding")
+
+
+@check(points=1)
+def answer_layer_macs(answer_layer_macs):
+    """The same layer's multiply-accumulates on one input"""
+    got = _whole(answer_layer_macs, "answer_layer_macs")
+
+    def mistakes(q):
+        side = arith.conv_output_size(q.n, q.k, stride=q.stride, padding=q.padding)
+        per_output = q.k * q.k * q.channels
+        good = side * side * q.filters * per_output
+        return [
+            (2 * good, "you counted FLOPs (a multiply and an add per product); count each multiply-accumulate once"),
+            (good + side * side * q.filters, "the bias additions are counted; the question leaves them out"),
+            (q.n * q.n * q.filters * per_output, "you used the input size; every OUTPUT value is one sum of K * K * D_in products, so use the output size H' x W' (stride and padding change it)"),
+            (side * side * per_output, "the number of filters is missing: each of the D_out filters makes its own output map"),
+            (side * side * q.filters * q.k * q.channels, "the kernel is treated as 1D: each output value sums K * K * D_in products"),
+            (side * side * q.filters * q.k * q.k, "the input depth is missing: each output value sums over all D_in input channels"),
+            (_layer_answers(q)["answer_layer_params"], "that is the number of parameters; the MACs count the products of every output value: H' * W' * D_out * K * K * D_in"),
+        ]
+
+    _grade(got, "answer_layer_macs", "answer_layer", lambda q: _layer_answers(q)["answer_layer_macs"], mistakes,
+           "H' * W' * D_out * K * K * D_in, with H' = W' the layer's output size")
+
+
+@check(points=1)
+def answer_fc_params(answer_fc_params):
+    """A fully connected layer on a flattened volume: its parameters"""
+    got = _whole(answer_fc_params, "answer_fc_params")
+
+    def mistakes(q):
+        features = q.n * q.n * q.channels
+        return [
+            (features * q.units, "the bias is missing: each output unit has one bias"),
+            (features * q.units + features, "you counted one bias per INPUT feature; the biases belong to the output units: (in_features + 1) * out_features"),
+            ((q.n * q.n + 1) * q.units, "the depth is missing: the flattened volume has height * width * channels features"),
+            (features + q.units, "you added the sizes; a fully connected layer has a weight for every (input, output) pair"),
+        ]
+
+    _grade(got, "answer_fc_params", "answer_fc_params", VARIANT_ANSWERS["answer_fc_params"], mistakes,
+           "(height * width * channels + 1) * units")
+
+
+@check(points=1)
+def answer_stack_params(answer_stack_params):
+    """A stack of small kernels against the one large kernel with the same receptive field: their weights"""
+    if answer_stack_params is None or isinstance(answer_stack_params, Missing):
+        raise NotWrittenYet("answer_stack_params is not set yet: compute it and run its cell")
+    value = answer_stack_params.tolist() if isinstance(answer_stack_params, np.ndarray) else answer_stack_params
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        fail(f"answer_stack_params should be a pair (the stack, the single layer) of whole numbers; it is {describe(value)}")
+    got = tuple(as_int(v, "answer_stack_params") for v in value)
+
+    def mistakes(q):
+        c2, big = q.channels * q.channels, q.layers * (q.k - 1) + 1
+        stack, single = _stack_answer(q)
+        return [
+            ((single, stack), "the two are swapped: first the stack, then the single layer"),
+            ((stack + q.layers * q.channels, single + q.channels), "the question leaves the biases out"),
+            ((q.k * q.k * c2, single), f"the stack has {q.layers} layers, each with its own K * K * C * C weights"),
+            ((q.layers * q.k * c2, big * c2), "the kernels are treated as 1D: a K x K kernel has K * K weights per channel pair"),
+            ((q.layers * q.k * q.k * q.channels, big * big * q.channels), "each filter sees all C input channels, and there are C filters: K * K * C * C weights per layer"),
+        ]
+
+    _grade(got, "answer_stack_params", "answer_stack_params", _stack_answer, mistakes,
+           "(L * K * K * C * C, K' * K' * C * C) for L stacked K x K layers and the one K' x K' layer")

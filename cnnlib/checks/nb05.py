@@ -8,7 +8,8 @@ layout of ``torch.nn.functional.unfold``); ``receptive_field`` against
 :func:`cnnlib.arithmetic.receptive_field`. They recognise a flipped kernel, a transposed matrix,
 the wrong row ordering of the columns (position-major instead of channel-major), windows taken
 column by column, padding or stride ignored, batch and filter axes mixed up, and a receptive field
-that ignores the stride (the jump) or adds strides instead of multiplying them.
+that ignores the stride (the jump) or adds strides instead of multiplying them. The receptive-field
+questions have numbers of each student's own (``cnnlib.variants.nb05``).
 """
 
 from __future__ import annotations
@@ -18,8 +19,11 @@ import numpy as np
 from cnnlib import arithmetic as arith
 from cnnlib import reference as ref
 
-from .core import Mistake, as_array, as_int, call, check, expect_close, fail, fmt_array, pair
+from cnnlib.variants import nb05 as variant_questions
+
+from .core import Missing, Mistake, NotWrittenYet, as_array, as_int, call, check, describe, expect_close, fail, fmt_array, pair
 from .forbid import NO_CONV_LIBRARIES, NUMPY_ONLY
+from .varied import DEFAULT_NUMBERS, numbers
 
 #: Module prefixes the student's code may not import while it is graded.
 FORBIDDEN_IMPORTS = NUMPY_ONLY.modules
@@ -324,3 +328,99 @@ def receptive_field_random(receptive_field, seed: int = 0):
     for _ in range(6):
         layers = [(int(rng.integers(1, 8)), int(rng.integers(1, 4))) for _ in range(int(rng.integers(1, 7)))]
         _check_field(receptive_field, layers)
+
+
+# ---------------------------------------------------------------------------------------------
+# Receptive-field questions, with numbers of each student's own (cnnlib.variants.nb05)
+# ---------------------------------------------------------------------------------------------
+
+
+def _depth_answer(q) -> int:
+    """The fewest stride-1 k x k layers whose receptive field is at least ``target`` pixels."""
+    depth = 1
+    while arith.receptive_field([(q.k, 1)] * depth) < q.target:
+        depth += 1
+    return depth
+
+
+#: The per-student questions these checks grade, and each one's answer from its numbers.
+VARIANT_QUESTIONS = variant_questions.QUESTIONS
+VARIANT_ANSWERS = {
+    "answer_rf_stack": lambda q: arith.receptive_field([(q.k, 1)] * q.layers),
+    "answer_rf_strided": lambda q: (arith.receptive_field(list(q.layers)), arith.effective_stride(list(q.layers))),
+    "answer_rf_depth": _depth_answer,
+}
+
+
+def _read(value, name: str, length: int | None = None):
+    if value is None or isinstance(value, Missing):
+        raise NotWrittenYet(f"{name} is not set yet: compute it and run its cell")
+    if length is None:
+        return as_int(value, name)
+    value = value.tolist() if isinstance(value, np.ndarray) else value
+    if not isinstance(value, (tuple, list)) or len(value) != length:
+        fail(f"{name} should be a pair of whole numbers; it is {describe(value)}")
+    return tuple(as_int(v, name) for v in value)
+
+
+def _grade_field(got, name: str, mistakes, formula: str) -> None:
+    """Compare with this variant's answer, naming a recognised mistake; never shows the answer."""
+    q, default = numbers(VARIANT_QUESTIONS, name)
+    answer = VARIANT_ANSWERS[name]
+    expected = answer(q)
+    if got == expected:
+        return
+    for wrong, explanation in ([(answer(default), DEFAULT_NUMBERS)] if default is not None else []) + mistakes(q):
+        if wrong is not None and wrong != expected and got == wrong:
+            fail(f"{name} is {got}: {explanation}")
+    fail(f"{name} is {got}, which is not right; {formula}")
+
+
+RF_FORMULA = "with the jump J_l = s_1 * ... * s_(l-1), r = 1 + sum_l (k_l - 1) * J_l"
+
+
+@check(points=1)
+def answer_rf_stack(answer_rf_stack):
+    """A stack of stride-1 convolutions: the receptive field of one unit"""
+    got = _read(answer_rf_stack, "answer_rf_stack")
+
+    def mistakes(q):
+        return [(int(m.output), m.explanation) for m in _field_mistakes([(q.k, 1)] * q.layers)] + [
+            (1 + (q.layers - 1) * (q.k - 1), "one layer short: a field starts at 1 pixel and each of the L layers adds k - 1"),
+        ]
+
+    _grade_field(got, "answer_rf_stack", mistakes, "L stride-1 layers of kernel k see 1 + L(k - 1) pixels")
+
+
+@check(points=1)
+def answer_rf_strided(answer_rf_strided):
+    """A stack of convolutions and poolings with strides: the receptive field and the jump"""
+    got = _read(answer_rf_strided, "answer_rf_strided", 2)
+
+    def mistakes(q):
+        layers = list(q.layers)
+        field, jump = VARIANT_ANSWERS["answer_rf_strided"](q)
+        found = [((int(m.output), jump), m.explanation) for m in _field_mistakes(layers)]
+        found += [
+            ((jump, field), "the two are swapped: first the receptive field, then the jump"),
+            ((field, sum(s for _, s in layers)), "the jump is the PRODUCT of the strides, not their sum"),
+            ((field, int(np.prod([s for _, s in layers[:-1]]))), "the jump of the last layer's units includes the last layer's own stride: multiply all the strides"),
+        ]
+        return found
+
+    _grade_field(got, "answer_rf_strided", mistakes, RF_FORMULA + ", and the jump of the last layer is the product of all the strides")
+
+
+@check(points=1)
+def answer_rf_depth(answer_rf_depth):
+    """The number of stride-1 layers a unit needs to see a given window"""
+    got = _read(answer_rf_depth, "answer_rf_depth")
+
+    def mistakes(q):
+        return [
+            ((q.target - 1) // (q.k - 1), f"that stack sees fewer than {q.target} pixels: round the number of layers UP, since each layer adds k - 1 pixels to a field that starts at 1"),
+            (-(-q.target // (q.k - 1)), "the field starts at 1 pixel, not 0: you need 1 + L(k - 1) >= target"),
+            (-(-q.target // q.k), "each layer adds k - 1 pixels, not k: the field of L layers is 1 + L(k - 1)"),
+        ]
+
+    _grade_field(got, "answer_rf_depth", mistakes, "the smallest L with 1 + L(k - 1) >= the window")

@@ -5,7 +5,8 @@ answers: ``dw`` averaged over the batch or taken from one example only, ``dx`` c
 kernel not flipped or not cropped back from the padded input, ``db`` not summed over space, the
 filters flipped but not regrouped, the max-pooling gradient sent to every tied maximum, the
 average-pooling gradient not divided by the window size, the ReLU gradient masked by ``dout``
-instead of ``x``, and one-sided differences in a numerical gradient.
+instead of ``x``, and one-sided differences in a numerical gradient. The hand-worked example has
+numbers of each student's own (``cnnlib.variants.nb07``).
 
 :func:`scalar_test_function` is built where the student's code runs (through ``Construct``), so
 that ``numerical_gradient`` receives a real Python function.
@@ -15,8 +16,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from cnnlib.variants import nb07 as variant_questions
+
 from .core import Construct, Missing, Mistake, NotWrittenYet, as_array, call, check, describe, expect_close, fail, pair
 from .forbid import NO_CONV_LIBRARIES, NUMPY_ONLY
+from .varied import DEFAULT_NUMBERS, numbers
 
 __all__ = [
     "FORBIDDEN_IMPORTS",
@@ -45,10 +49,11 @@ class _Reference:
 ref = _Reference()
 IMPORT_REASON = "this notebook asks you to write the backward passes yourself, with NumPy"
 
-#: The hand-worked exercise: one 3x3 image, one 3x3 kernel, padding 1, stride 1, no batch.
-HAND_X = np.array([[1.0, 2.0, 0.0], [0.0, 1.0, 2.0], [2.0, 0.0, 1.0]])
-HAND_W = np.array([[1.0, 0.0, -1.0], [0.0, 2.0, 0.0], [1.0, 0.0, 0.0]])
-HAND_DOUT = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, 2.0, 0.0]])
+#: The hand-worked exercise's default numbers (each student has their own, ``cnnlib.variants.nb07``):
+#: one 3x3 image, one 3x3 kernel, padding 1, stride 1, no batch.
+HAND_X = np.array(variant_questions.HAND_X, dtype=np.float64)
+HAND_W = np.array(variant_questions.HAND_W, dtype=np.float64)
+HAND_DOUT = np.array(variant_questions.HAND_DOUT, dtype=np.float64)
 
 
 def _value(v, name: str):
@@ -534,35 +539,61 @@ def numerical_gradient_random(numerical_gradient, seed: int = 0):
 # ---------------------------------------------------------------------------------------------
 
 
-def _hand_expected():
-    x, w, dout = HAND_X[None, None], HAND_W[None, None], HAND_DOUT[None, None]
-    return _conv_mistakes(dout, x, w, 1, 1)
+def _hand_arrays(q):
+    """The example's ``(x, w, dout)`` as batched float arrays, shapes (1, 1, 3, 3)."""
+    return tuple(np.array(a, dtype=np.float64)[None, None] for a in (q.x, q.w, q.dout))
+
+
+def _hand_answers(q) -> dict:
+    """The three answers of the hand-worked example with numbers ``q``."""
+    x, w, dout = _hand_arrays(q)
+    dx, dw, db = _conv_grads(dout, x, w, 1, 1)
+    return {"answer_dx": dx[0, 0], "answer_dw": dw[0, 0], "answer_db": float(db[0])}
+
+
+#: The per-student question these checks grade, and its answers from its numbers.
+VARIANT_QUESTIONS = variant_questions.QUESTIONS
+VARIANT_ANSWERS = {"answer_hand_example": _hand_answers}
+
+
+def _hand_expected(name: str):
+    """``(expected, mistakes)`` for one of the example's answers, in the variant being graded."""
+    q, default = numbers(VARIANT_QUESTIONS, "answer_hand_example")
+    x, w, dout = _hand_arrays(q)
+    _, (mdx, mdw, _) = _conv_mistakes(dout, x, w, 1, 1)
+    unbatched = {"answer_dx": [Mistake(m.output[0, 0], m.explanation) for m in mdx], "answer_dw": [Mistake(m.output[0, 0], m.explanation) for m in mdw]}
+    dout = dout[0, 0]
+    unbatched["answer_db"] = [
+        Mistake(np.float64(dout.mean()), "db is the SUM of dout over every output position, not the mean"),
+        Mistake(np.float64(dout.max()), "db is the sum of dout over every output position: the bias was added at all of them"),
+    ]
+    mistakes = unbatched[name]
+    if default is not None:
+        mistakes = [Mistake(_hand_answers(default)[name], DEFAULT_NUMBERS)] + mistakes
+    return _hand_answers(q)[name], mistakes
 
 
 @check(points=1)
 def hand_example_dx(answer_dx):
     """Hand-worked example: dx, the gradient with respect to the 3x3 input"""
-    (dx, _, _), (mdx, _, _) = _hand_expected()
+    expected, mistakes = _hand_expected("answer_dx")
     out = as_array(_value(answer_dx, "answer_dx"), "answer_dx")
-    mistakes = [Mistake(m.output[0, 0], m.explanation) for m in mdx]
-    expect_close(out, dx[0, 0], "answer_dx", mistakes=mistakes, rtol=1e-6, atol=1e-6, why="dx has the input's shape, 3x3")
+    expect_close(out, expected, "answer_dx", mistakes=mistakes, rtol=1e-6, atol=1e-6, why="dx has the input's shape, 3x3")
 
 
 @check(points=1)
 def hand_example_dw(answer_dw):
     """Hand-worked example: dw, the gradient with respect to the 3x3 kernel"""
-    (_, dw, _), (_, mdw, _) = _hand_expected()
+    expected, mistakes = _hand_expected("answer_dw")
     out = as_array(_value(answer_dw, "answer_dw"), "answer_dw")
-    mistakes = [Mistake(m.output[0, 0], m.explanation) for m in mdw]
-    expect_close(out, dw[0, 0], "answer_dw", mistakes=mistakes, rtol=1e-6, atol=1e-6, why="dw has the kernel's shape, 3x3")
+    expect_close(out, expected, "answer_dw", mistakes=mistakes, rtol=1e-6, atol=1e-6, why="dw has the kernel's shape, 3x3")
 
 
 @check(points=1)
 def hand_example_db(answer_db):
     """Hand-worked example: db, the gradient with respect to the bias"""
-    (_, _, db), _ = _hand_expected()
+    expected, mistakes = _hand_expected("answer_db")
     out = as_array(_value(answer_db, "answer_db"), "answer_db")
     if out.shape == (1,):
         out = out.reshape(())
-    mistakes = [Mistake(np.float64(HAND_DOUT.mean()), "db is the SUM of dout over every output position, not the mean"), Mistake(np.float64(HAND_DOUT.max()), "db is the sum of dout over every output position: the bias was added at all of them")]
-    expect_close(out, db[0], "answer_db", mistakes=mistakes, rtol=1e-6, atol=1e-6, why="db is one number")
+    expect_close(out, expected, "answer_db", mistakes=mistakes, rtol=1e-6, atol=1e-6, why="db is one number")

@@ -6,6 +6,7 @@ import math
 import pytest
 
 from cnnlib import arithmetic as arith
+from cnnlib import variants
 from cnnlib.checks import nb03
 from cnnlib.checks.core import Missing
 from checkhelpers import assert_passes, run
@@ -330,3 +331,58 @@ def test_answer_mistakes():
 def test_import_policy():
     assert "torch" in nb03.FORBIDDEN_IMPORTS and "cnnlib.arithmetic" in nb03.FORBIDDEN_IMPORTS
     assert nb03.IMPORT_REASON
+
+
+# ---------------------------------------------------------------------------------------------
+# Per-student numbers (cnnlib.variants): the checks grade the variant being graded
+# ---------------------------------------------------------------------------------------------
+
+ANSWER_CHECKS = [nb03.answer_volume, nb03.answer_no_padding, nb03.answer_stride3, nb03.answer_alexnet,
+                 nb03.answer_resnet_stem, nb03.answer_pool_ceil, nb03.answer_upsample, nb03.answer_dilated]
+KEY = variants.assignment_key("c3" * 32, "03_output_size_arithmetic")
+
+
+def _variant(student):
+    return variants.Variant(student, variants.variant_seed(KEY, student))
+
+
+def _answer(check, variant):
+    return nb03.VARIANT_ANSWERS[check.__name__](nb03.VARIANT_QUESTIONS.params(check.__name__, variant))
+
+
+def test_every_students_own_answers_pass():
+    for i in range(50):
+        variant = _variant(f"s{i:03d}")
+        with variants.grading(variant):
+            for check in ANSWER_CHECKS:
+                assert_passes(check, _answer(check, variant))
+
+
+def test_a_neighbours_answers_fail():
+    alice, bob = _variant("alice"), _variant("bob")
+    with variants.grading(bob):
+        failed = [check.__name__ for check in ANSWER_CHECKS if not run(check, _answer(check, alice)).passed]
+    assert len(failed) >= 6, f"alice's answers pass bob's questions {sorted(set(c.__name__ for c in ANSWER_CHECKS) - set(failed))}"
+
+
+def test_default_answers_under_a_variant_are_named():
+    for i in range(20):
+        variant = _variant(f"d{i}")
+        with variants.grading(variant):
+            for check in ANSWER_CHECKS:
+                default = _answer(check, variants.DEFAULT)
+                if default != _answer(check, variant):
+                    assert_fails(check, default, "default numbers", "STUDENT_ID")
+
+
+def test_mistakes_are_named_with_the_variants_numbers():
+    variant = _variant("alice")
+    q = nb03.VARIANT_QUESTIONS.params("answer_volume", variant)
+    side, _, filters = _answer(nb03.answer_volume, variant)
+    with variants.grading(variant):
+        assert_fails(nb03.answer_volume, (side, side, q.channels), f"number of filters ({filters})", f"input's {q.channels} channels")
+        assert_fails(nb03.answer_volume, (filters, side, side), "(height, width, depth)")
+        q = nb03.VARIANT_QUESTIONS.params("answer_no_padding", variant)
+        assert_fails(nb03.answer_no_padding, q.n - q.k, f"{q.n} - {q.k} = {q.n - q.k} forgets the +1")
+        floor_size, ceil_size = _answer(nb03.answer_pool_ceil, variant)
+        assert_fails(nb03.answer_pool_ceil, (ceil_size, floor_size), "swapped")

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from numpy.lib.stride_tricks import sliding_window_view
 
+from cnnlib import variants
 from cnnlib.checks import nb04
 from checkhelpers import run
 
@@ -425,3 +426,86 @@ def test_summary_mistakes(fn, words):
     assert not result.passed
     assert words in result.message, result.message
     assert not run(nb04.conv_layer_summary_random, fn, seed=0).passed
+
+
+# ---------------------------------------------------------------------------------------------
+# Exam-style answers, with numbers of each student's own (cnnlib.variants.nb04)
+# ---------------------------------------------------------------------------------------------
+
+KEY = variants.assignment_key("04" * 32, "04_channels_and_parameters")
+ANSWER_CHECKS = {
+    "answer_layer_params": (nb04.answer_layer_params, "answer_layer"),
+    "answer_layer_macs": (nb04.answer_layer_macs, "answer_layer"),
+    "answer_fc_params": (nb04.answer_fc_params, "answer_fc_params"),
+    "answer_stack_params": (nb04.answer_stack_params, "answer_stack_params"),
+}
+
+
+def _variant(student):
+    return variants.Variant(student, variants.variant_seed(KEY, student))
+
+
+def _answers(variant):
+    """Each answer computed by hand from the question's numbers (not with the checks' functions)."""
+    layer = nb04.VARIANT_QUESTIONS.params("answer_layer", variant)
+    side = (layer.n + 2 * layer.padding - layer.k) // layer.stride + 1
+    fc = nb04.VARIANT_QUESTIONS.params("answer_fc_params", variant)
+    stack = nb04.VARIANT_QUESTIONS.params("answer_stack_params", variant)
+    big = stack.layers * (stack.k - 1) + 1
+    return {
+        "answer_layer_params": (layer.k * layer.k * layer.channels + 1) * layer.filters,
+        "answer_layer_macs": side * side * layer.filters * layer.k * layer.k * layer.channels,
+        "answer_fc_params": (fc.n * fc.n * fc.channels + 1) * fc.units,
+        "answer_stack_params": (stack.layers * stack.k**2 * stack.channels**2, big**2 * stack.channels**2),
+    }
+
+
+def assert_answer_fails(check, value, *fragments):
+    result = run(check, value)
+    assert not result.passed, f"{check.__name__} passed {value!r}"
+    for fragment in fragments:
+        assert fragment in result.message, f"{fragment!r} not in {result.message!r}"
+
+
+def test_answers_default_numbers():
+    assert _answers(variants.DEFAULT) == {"answer_layer_params": 448, "answer_layer_macs": 442368, "answer_fc_params": 40970,
+                                          "answer_stack_params": (27648, 50176)}
+    for name, (check, _) in ANSWER_CHECKS.items():
+        assert run(check, _answers(variants.DEFAULT)[name]).passed
+
+
+def test_answers_every_students_own_pass_and_a_neighbours_fail():
+    for i in range(50):
+        variant = _variant(f"s{i:03d}")
+        answers, neighbour = _answers(variant), _answers(_variant(f"n{i:03d}"))
+        with variants.grading(variant):
+            for name, (check, _) in ANSWER_CHECKS.items():
+                assert run(check, answers[name]).passed, (variant, name, run(check, answers[name]).message)
+                assert run(check, list(answers[name]) if isinstance(answers[name], tuple) else float(answers[name])).passed
+                if neighbour[name] != answers[name]:
+                    assert not run(check, neighbour[name]).passed
+                if _answers(variants.DEFAULT)[name] != answers[name]:
+                    assert_answer_fails(check, _answers(variants.DEFAULT)[name], "default numbers")
+
+
+def test_answers_name_the_mistakes():
+    variant = _variant("alice")
+    with variants.grading(variant):
+        q = nb04.VARIANT_QUESTIONS.params("answer_layer", variant)
+        side = (q.n + 2 * q.padding - q.k) // q.stride + 1
+        weights = q.k * q.k * q.channels * q.filters
+        assert_answer_fails(nb04.answer_layer_params, weights, "bias is missing")
+        assert_answer_fails(nb04.answer_layer_params, side * side * (weights + q.filters), "locally connected")
+        assert_answer_fails(nb04.answer_layer_params, (q.k * q.k + 1) * q.filters, "input channels are missing")
+        macs = side * side * q.filters * q.k * q.k * q.channels
+        assert_answer_fails(nb04.answer_layer_macs, 2 * macs, "FLOPs")
+        assert_answer_fails(nb04.answer_layer_macs, q.n * q.n * q.filters * q.k * q.k * q.channels, "input size")
+        q = nb04.VARIANT_QUESTIONS.params("answer_fc_params", variant)
+        assert_answer_fails(nb04.answer_fc_params, (q.n * q.n + 1) * q.units, "depth is missing")
+        stack, single = _answers(variant)["answer_stack_params"]
+        assert_answer_fails(nb04.answer_stack_params, (single, stack), "swapped")
+        assert_answer_fails(nb04.answer_stack_params, stack, "a pair")
+        assert_answer_fails(nb04.answer_stack_params, (stack, single + 1), "not right", "K' * K' * C * C")
+    for name, (check, _) in ANSWER_CHECKS.items():
+        result = run(check, None)
+        assert result.not_written and "not set yet" in result.message

@@ -5,6 +5,7 @@ import pytest
 import torch
 from numpy.lib.stride_tricks import sliding_window_view
 
+from cnnlib import variants
 from cnnlib.checks import nb05
 from checkhelpers import run
 
@@ -366,3 +367,88 @@ def test_receptive_field_library_forbidden():
 
     result = run(nb05.receptive_field_examples, delegate)
     assert not result.passed and "library implementation" in result.message
+
+
+# ---------------------------------------------------------------------------------------------
+# Receptive-field questions, with numbers of each student's own (cnnlib.variants.nb05)
+# ---------------------------------------------------------------------------------------------
+
+KEY = variants.assignment_key("05" * 32, "05_matrix_view_im2col_receptive_fields")
+RF_CHECKS = {"answer_rf_stack": nb05.answer_rf_stack, "answer_rf_strided": nb05.answer_rf_strided, "answer_rf_depth": nb05.answer_rf_depth}
+
+
+def _variant(student):
+    return variants.Variant(student, variants.variant_seed(KEY, student))
+
+
+def _rf_answers(variant):
+    """Each answer from the question's numbers with a loop of our own (not the checks' functions)."""
+    def field(layers):
+        r, jump = 1, 1
+        for k, s in layers:
+            r, jump = r + (k - 1) * jump, jump * s
+        return r, jump
+
+    q = {name: nb05.VARIANT_QUESTIONS.params(name, variant) for name in RF_CHECKS}
+    depth = 1
+    while field([(q["answer_rf_depth"].k, 1)] * depth)[0] < q["answer_rf_depth"].target:
+        depth += 1
+    return {
+        "answer_rf_stack": field([(q["answer_rf_stack"].k, 1)] * q["answer_rf_stack"].layers)[0],
+        "answer_rf_strided": field(q["answer_rf_strided"].layers),
+        "answer_rf_depth": depth,
+    }
+
+
+def _fails(check, value, *fragments):
+    result = run(check, value)
+    assert not result.passed, f"{check.__name__} passed {value!r}"
+    for fragment in fragments:
+        assert fragment in result.message, f"{fragment!r} not in {result.message!r}"
+
+
+def test_rf_default_numbers():
+    assert _rf_answers(variants.DEFAULT) == {"answer_rf_stack": 9, "answer_rf_strided": (22, 4), "answer_rf_depth": 16}
+    for name, check in RF_CHECKS.items():
+        assert run(check, _rf_answers(variants.DEFAULT)[name]).passed
+
+
+def test_rf_every_students_own_answers_pass_and_others_fail():
+    for i in range(50):
+        variant = _variant(f"s{i:03d}")
+        mine, neighbour, default = _rf_answers(variant), _rf_answers(_variant(f"n{i}")), _rf_answers(variants.DEFAULT)
+        with variants.grading(variant):
+            for name, check in RF_CHECKS.items():
+                assert run(check, mine[name]).passed, (variant, name, run(check, mine[name]).message)
+                if neighbour[name] != mine[name]:
+                    assert not run(check, neighbour[name]).passed
+                if default[name] != mine[name]:
+                    _fails(check, default[name], "default numbers")
+
+
+def test_rf_strided_stacks_tell_the_mistakes_apart():
+    """Every drawn stack has a stride below a later layer: ignoring or adding the strides shows."""
+    for i in range(300):
+        variant = _variant(f"m{i}")
+        layers = nb05.VARIANT_QUESTIONS.params("answer_rf_strided", variant).layers
+        field, jump = _rf_answers(variant)["answer_rf_strided"]
+        assert 1 + sum(k - 1 for k, _ in layers) != field  # the strides matter
+        assert sum(s for _, s in layers) != jump
+
+
+def test_rf_mistakes_are_named():
+    variant = _variant("alice")
+    with variants.grading(variant):
+        q = nb05.VARIANT_QUESTIONS.params("answer_rf_stack", variant)
+        _fails(nb05.answer_rf_stack, q.layers * q.k, "added the kernel sizes")
+        _fails(nb05.answer_rf_stack, q.layers * (q.k - 1), "one pixel short")
+        layers = nb05.VARIANT_QUESTIONS.params("answer_rf_strided", variant).layers
+        field, jump = _rf_answers(variant)["answer_rf_strided"]
+        _fails(nb05.answer_rf_strided, (1 + sum(k - 1 for k, _ in layers), jump), "stride is ignored")
+        _fails(nb05.answer_rf_strided, (jump, field), "swapped")
+        _fails(nb05.answer_rf_strided, field, "a pair")
+        q = nb05.VARIANT_QUESTIONS.params("answer_rf_depth", variant)
+        _fails(nb05.answer_rf_depth, (q.target - 1) // (q.k - 1), "round the number of layers UP")
+    for check in RF_CHECKS.values():
+        result = run(check, None)
+        assert result.not_written and "not set yet" in result.message

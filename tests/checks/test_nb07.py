@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from cnnlib import variants
 from cnnlib.checks import nb07
 from checkhelpers import assert_passes, run
 from cnnlib.checks.core import Missing
@@ -475,3 +476,59 @@ def test_hand_example_mistakes():
 def test_hand_example_unanswered_reads_as_not_written():
     result = assert_fails(nb07.hand_example_db, None, expect="answer_db is not set yet")
     assert result.not_written
+
+
+# Per-student numbers (cnnlib.variants): the checks grade the variant being graded.
+
+HAND_CHECKS = {"answer_dx": nb07.hand_example_dx, "answer_dw": nb07.hand_example_dw, "answer_db": nb07.hand_example_db}
+KEY = variants.assignment_key("07" * 32, "07_backprop_through_conv_and_pool")
+
+
+def _hand_variant(student):
+    return variants.Variant(student, variants.variant_seed(KEY, student))
+
+
+def _hand_answers(variant):
+    q = nb07.VARIANT_QUESTIONS.params("answer_hand_example", variant)
+    x, w, dout = (np.array(a, dtype=float)[None, None] for a in (q.x, q.w, q.dout))
+    dx, dw, db = conv_backward_loops(dout, x, w, 1, 1)
+    return {"answer_dx": dx[0, 0], "answer_dw": dw[0, 0], "answer_db": float(db[0])}
+
+
+def test_hand_example_default_is_the_course_as_it_was():
+    assert nb07.VARIANT_QUESTIONS.params("answer_hand_example", variants.DEFAULT) == variants.Params(
+        {"x": nb07.HAND_X.astype(int), "w": nb07.HAND_W.astype(int), "dout": nb07.HAND_DOUT.astype(int)})
+    dx, dw, db = hand_answers()
+    assert dx.tolist() == [[2, 1, 0], [2, 0, 0], [0, 5, 0]] and dw.tolist() == [[2, 2, 4], [5, 3, 4], [0, 1, 1]] and db == 4
+
+
+def test_hand_example_every_students_own_answers_pass():
+    for i in range(50):
+        variant = _hand_variant(f"s{i:03d}")
+        answers = _hand_answers(variant)
+        with variants.grading(variant):
+            for name, check in HAND_CHECKS.items():
+                assert_passes(check, np.rint(answers[name]).astype(int) if name != "answer_db" else int(round(answers[name])))
+
+
+def test_hand_example_neighbours_and_default_answers_fail():
+    alice, bob = _hand_variant("alice"), _hand_variant("bob")
+    with variants.grading(bob):
+        for name, check in HAND_CHECKS.items():
+            if not np.allclose(_hand_answers(alice)[name], _hand_answers(bob)[name]):
+                assert_fails(check, _hand_answers(alice)[name], expect="answer_")
+            if not np.allclose(_hand_answers(variants.DEFAULT)[name], _hand_answers(bob)[name]):
+                assert_fails(check, _hand_answers(variants.DEFAULT)[name], expect="default numbers")
+
+
+def test_hand_example_mistakes_never_equal_the_answer():
+    """Every drawn example tells the named mistakes apart from the right answer (non-degenerate)."""
+    for i in range(300):
+        variant = _hand_variant(f"m{i}")
+        with variants.grading(variant):
+            for name in HAND_CHECKS:
+                expected, mistakes = nb07._hand_expected(name)
+                assert float(np.max(np.abs(expected - np.rint(expected)))) == 0  # every answer an integer
+                for mistake in mistakes[1:]:  # [0] is the default's answer, which may coincide
+                    wrong = np.asarray(mistake.output, dtype=float)
+                    assert wrong.shape != np.shape(expected) or not np.allclose(wrong, expected), (variant, name, mistake.explanation)
