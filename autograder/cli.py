@@ -46,10 +46,11 @@ def _add_course_options(parser):
 
 
 def _add_exchange_options(parser):
-    from .exchange import DEFAULT_COURSE_ID, DEFAULT_ROOT
+    from .course import COURSE_ID
+    from .exchange import DEFAULT_ROOT
 
     parser.add_argument("--exchange-root", default=os.environ.get("CNNCOURSE_EXCHANGE", DEFAULT_ROOT), help=f"nbgrader's exchange folder (default: $CNNCOURSE_EXCHANGE, set on the course's JupyterHub, or {DEFAULT_ROOT})")
-    parser.add_argument("--course-id", default=os.environ.get("CNNCOURSE_COURSE_ID", DEFAULT_COURSE_ID), help=f"the course's name in the exchange (default: $CNNCOURSE_COURSE_ID or {DEFAULT_COURSE_ID})")
+    parser.add_argument("--course-id", default=os.environ.get("CNNCOURSE_COURSE_ID", COURSE_ID), help=f"the course's name in the exchange (default: $CNNCOURSE_COURSE_ID or {COURSE_ID})")
 
 
 def _exchange(args):

@@ -30,6 +30,8 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_NOTEBOOKS = REPO_ROOT / "notebooks"
+#: The course's id in nbgrader (its gradebook and, on JupyterHub, its exchange).
+COURSE_ID = "cnn-course"
 
 
 @dataclass
@@ -118,7 +120,7 @@ class Course:
             config.write_text(
                 "# Written by `cnncourse`; nbgrader's formgrader and command line read it.\n"
                 "c = get_config()  # noqa: F821\n"
-                "c.CourseDirectory.course_id = 'cnn-course'\n"
+                f"c.CourseDirectory.course_id = {COURSE_ID!r}\n"
                 f"c.CourseDirectory.root = {str(self.root)!r}\n"
                 f"c.CourseDirectory.db_url = {self.db_url!r}\n"
                 "c.ClearSolutions.code_stub = {'python': '# YOUR CODE HERE\\nraise NotImplementedError()'}\n"
@@ -146,7 +148,7 @@ class Course:
         _ensure_alembic_on_path()
         config = Config()
         config.CourseDirectory.root = str(self.root)
-        config.CourseDirectory.course_id = "cnn-course"
+        config.CourseDirectory.course_id = COURSE_ID
         config.CourseDirectory.db_url = self.db_url
         config.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
         config.Exchange.root = str(self.state / "exchange")

@@ -27,10 +27,9 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from .course import Course
+from .course import COURSE_ID, Course
 
 DEFAULT_ROOT = "/srv/nbgrader/exchange"
-DEFAULT_COURSE_ID = "cnn-course"
 
 
 class ExchangeError(RuntimeError):
@@ -42,7 +41,7 @@ class Exchange:
     """Where the exchange is (``root``) and the course's name in it (``course_id``)."""
 
     root: Path
-    course_id: str = DEFAULT_COURSE_ID
+    course_id: str = COURSE_ID
 
     def outbound(self, assignment: str) -> Path:
         return Path(self.root) / self.course_id / "outbound" / assignment

@@ -137,7 +137,7 @@ class Session:
         reply, _ = self.worker.request({"op": "run_cell", "source": source, "kind": kind, "label": cell.index + 1}, timeout=limit)
         if not reply.get("ok"):
             err = reply.get("error") or {}
-            text = f"{err.get('type')}: {err.get('message')}"
+            text = f"{err.get('type')}: {err.get('message')}" if err.get("message") else str(err.get("type"))
             if err.get("where"):
                 text += f" ({err['where']})"
             if kind == "setup":

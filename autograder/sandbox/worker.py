@@ -116,6 +116,7 @@ class Worker:
         self.namespace: dict = {"__name__": "__main__", "display": _display, "get_ipython": _no_ipython}
         self.handles: dict[int, object] = {}
         self.student_mode = False
+        self.cell_sources: dict[str, str] = {}  # "<cell N>" -> its source, for error locations
         self.watcher = Watcher()
         self.stdout = _Sink()
 
@@ -146,6 +147,16 @@ class Worker:
         except Exception as exc:  # a value that cannot even be inspected
             return {"__missing__": f"<unreadable value: {type(exc).__name__}>"}
 
+    def _where(self, frame, current: str) -> str:
+        """``line 6: raise NotImplementedError()``, with the cell named when it is not the one run.
+
+        The cells are compiled from strings, so the traceback has no source text: take it from the
+        cell's own source."""
+        lines = self.cell_sources.get(frame.filename, "").splitlines()
+        text = lines[frame.lineno - 1].strip() if frame.lineno and 0 < frame.lineno <= len(lines) else ""
+        place = f"line {frame.lineno}" if frame.filename == current else f"{frame.filename.strip('<>')}, line {frame.lineno}"
+        return f"{place}: {text}" if text else place
+
     # -- requests --------------------------------------------------------------------------
 
     def run_cell(self, request: dict) -> dict:
@@ -158,14 +169,15 @@ class Worker:
 
             self.namespace["__builtins__"] = builtins
         self.stdout.text = ""
+        filename = f"<cell {request.get('label', '?')}>"
+        self.cell_sources[filename] = request["source"]
         try:
-            code = compile(request["source"], f"<cell {request.get('label', '?')}>", "exec")
+            code = compile(request["source"], filename, "exec")
             exec(code, self.namespace)
         except BaseException as exc:  # noqa: BLE001 - the student's code can raise anything
             tb = traceback.extract_tb(exc.__traceback__)
-            where = [f for f in tb if f.filename.startswith("<cell")]
-            line = f"line {where[-1].lineno}: {(where[-1].line or '').strip()}" if where else ""
-            return {"ok": False, "error": {"type": type(exc).__name__, "message": str(exc)[:2000], "where": line}}
+            where = [f for f in tb if f.filename in self.cell_sources]
+            return {"ok": False, "error": {"type": type(exc).__name__, "message": str(exc)[:2000], "where": self._where(where[-1], filename) if where else ""}}
         finally:
             _close_figures()
         return {"ok": True}

@@ -130,6 +130,14 @@ def test_edits_are_reported(graded):
 
 
 @pytest.mark.slow
+def test_a_cell_that_raises_is_named_with_its_line(graded):
+    _, results = graded
+    # bob's answer cell is the released stub: it raises at its top level, on its second line
+    notes = [n for n in results["bob"]["notes"] if "raised" in n]
+    assert notes and all(n.endswith("raised NotImplementedError (line 2: raise NotImplementedError())") for n in notes), notes
+
+
+@pytest.mark.slow
 def test_unreadable_notebook_scores_zero_and_says_why(graded):
     _, results = graded
     assert results["zoe"]["score"] == 0
