@@ -10,7 +10,7 @@ import os
 import sys
 from pathlib import Path
 
-from .course import DEFAULT_NOTEBOOKS, Course, course_notebooks
+from .course import COURSE_ID, DEFAULT_NOTEBOOKS, Course, course_notebooks
 
 EXAMPLES = {
     "release": "cnncourse release                       # every notebook in notebooks/\n  cnncourse release notebooks/01_*.ipynb  # one\n  cnncourse release --exchange notebooks/03_*.ipynb  # and publish it to students on JupyterHub\n  cnncourse release --per-student roster.csv  # and a copy with their own numbers for each student",
@@ -46,7 +46,6 @@ def _add_course_options(parser):
 
 
 def _add_exchange_options(parser):
-    from .course import COURSE_ID
     from .exchange import DEFAULT_ROOT
 
     parser.add_argument("--exchange-root", default=os.environ.get("CNNCOURSE_EXCHANGE", DEFAULT_ROOT), help=f"nbgrader's exchange folder (default: $CNNCOURSE_EXCHANGE, set on the course's JupyterHub, or {DEFAULT_ROOT})")
