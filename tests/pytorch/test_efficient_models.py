@@ -6,6 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from cnnlib.pytorch.models import (
+    ConvNeXt,
     ConvNeXtBlock,
     DepthwiseSeparableBlock,
     DepthwiseSeparableConv2d,
@@ -154,3 +155,14 @@ def test_gradients_flow_through_every_block():
         block(x).square().sum().backward()
         assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in block.parameters())
         assert np.isfinite(x.grad.numpy()).all()
+
+
+def test_convnext_layout_and_forward():
+    model = ConvNeXt(depths=(1, 1, 2, 1), widths=(8, 16, 24, 32), num_classes=7).eval()
+    assert [len(stage) for stage in model.stages] == [1, 1, 2, 1]
+    assert [d[1].stride for d in model.downsample] == [(2, 2)] * 3
+    assert model(torch.randn(2, 3, 32, 32)).shape == (2, 7)
+    with pytest.raises(ValueError, match=r"ConvNeXt expects input of shape \(N, 3, H, W\) with H, W >= 32"):
+        model(torch.randn(1, 3, 16, 16))
+    with pytest.raises(ValueError, match="depths and widths must have 4 entries"):
+        ConvNeXt(depths=(1, 1, 1))

@@ -38,6 +38,7 @@ PUBLISHED_COUNTS = {
     "resnet50": 25_557_032,
     "resnet101": 44_549_160,
     "resnet152": 60_192_808,
+    "convnext_tiny": 28_589_128,  # timm's convnext_tiny
 }
 
 

@@ -6,17 +6,19 @@ Blocks (the graded names of notebooks 11 and 12): :func:`vgg_block`, :class:`Inc
 :class:`ConvNeXtBlock`, :class:`LayerNorm2d`, :func:`patchify_stem`. Architectures: :class:`LeNet5`,
 :class:`AlexNet`, :class:`VGG`, :class:`GoogLeNet`, :class:`ResNet` (ImageNet), :class:`CifarResNet`
 (CIFAR-10, with pre-activation and plain variants), :class:`SmallCNN` (CIFAR-10, standard or
-depthwise-separable). :func:`get_model` builds any of them by name.
+depthwise-separable), :class:`ConvNeXt` (ImageNet). :func:`get_model` builds any of them by name.
 """
 
 from .alexnet import AlexNet, alexnet
 from .cifar_resnet import CifarResNet, resnet20, resnet32, resnet44, resnet56, resnet110
 from .efficient_blocks import (
+    ConvNeXt,
     ConvNeXtBlock,
     DepthwiseSeparableBlock,
     DepthwiseSeparableConv2d,
     InvertedResidual,
     LayerNorm2d,
+    convnext_tiny,
     patchify_stem,
 )
 from .googlenet import GoogLeNet, InceptionModule, googlenet
@@ -32,6 +34,6 @@ __all__ = [
     "LeNet5", "PreActBlock", "ResNet", "VGG", "alexnet", "get_model", "googlenet", "model_names",
     "resnet18", "resnet20", "resnet32", "resnet34", "resnet44", "resnet50", "resnet56", "resnet101",
     "resnet110", "resnet152", "vgg11", "vgg13", "vgg16", "vgg19", "vgg_block",
-    "ConvNeXtBlock", "DepthwiseSeparableBlock", "DepthwiseSeparableConv2d", "InvertedResidual", "LayerNorm2d",
-    "SmallCNN", "patchify_stem", "small_cnn", "small_cnn_separable",
+    "ConvNeXt", "ConvNeXtBlock", "DepthwiseSeparableBlock", "DepthwiseSeparableConv2d", "InvertedResidual", "LayerNorm2d",
+    "SmallCNN", "convnext_tiny", "patchify_stem", "small_cnn", "small_cnn_separable",
 ]

@@ -11,7 +11,8 @@ inverted residual, and a ConvNeXt block.
 - :class:`ConvNeXtBlock` (Liu et al., 2022): a 7x7 depthwise convolution, one LayerNorm over the
   channels, an inverted bottleneck of two dense layers (4x wider in the middle) with one GELU, an
   optional per-channel layer scale, and the residual; :class:`LayerNorm2d` and
-  :func:`patchify_stem` are the other ConvNeXt pieces.
+  :func:`patchify_stem` are the other ConvNeXt pieces, and :class:`ConvNeXt` (``convnext_tiny``)
+  the whole network.
 
 The parameter and multiply-accumulate counts of each block are in :mod:`cnnlib.arithmetic.efficient`
 (tested against these modules).
@@ -23,12 +24,16 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ._input import check_input
+
 __all__ = [
+    "ConvNeXt",
     "ConvNeXtBlock",
     "DepthwiseSeparableBlock",
     "DepthwiseSeparableConv2d",
     "InvertedResidual",
     "LayerNorm2d",
+    "convnext_tiny",
     "patchify_stem",
 ]
 
@@ -241,3 +246,63 @@ class ConvNeXtBlock(nn.Module):
         if self.layer_scale is not None:
             out = out * self.layer_scale
         return x + out.permute(0, 3, 1, 2)
+
+
+class ConvNeXt(nn.Module):
+    """ConvNeXt (Liu et al., 2022): a patchify stem, four stages of :class:`ConvNeXtBlock`, LayerNorm, a dense layer.
+
+    Between stages a downsampling layer (LayerNorm over the channels, then a 2x2 convolution with
+    stride 2) halves the height and width and widens the volume. ConvNeXt-T has ``depths = (3, 3,
+    9, 3)`` and ``widths = (96, 192, 384, 768)``: 28,589,128 parameters for 1000 classes.
+    Stochastic depth is left out (it changes training, not the architecture).
+
+    Parameters
+    ----------
+    depths : sequence of 4 ints
+        Blocks per stage.
+    widths : sequence of 4 ints
+        Channels of each stage.
+    num_classes, in_channels : int
+    layer_scale_init : float or None
+        See :class:`ConvNeXtBlock`.
+
+    Shape
+    -----
+    Input ``(N, in_channels, H, W)`` with ``H, W >= 32`` (total stride 32; 224x224 in the paper,
+    where the last map is 7x7), output ``(N, num_classes)``.
+    """
+
+    min_input_size = 32
+
+    def __init__(self, depths=(3, 3, 9, 3), widths=(96, 192, 384, 768), num_classes: int = 1000, in_channels: int = 3, *, layer_scale_init: float | None = 1e-6):
+        super().__init__()
+        depths, widths = tuple(depths), tuple(widths)
+        if len(depths) != 4 or len(widths) != 4:
+            raise ValueError(f"depths and widths must have 4 entries, one per stage, got {depths!r} and {widths!r}")
+        self.name = "ConvNeXt"
+        self.in_channels = in_channels
+        self.stem = patchify_stem(in_channels, widths[0], 4)  # 224 -> 56
+        self.downsample = nn.ModuleList(
+            nn.Sequential(LayerNorm2d(widths[i - 1]), nn.Conv2d(widths[i - 1], widths[i], 2, stride=2)) for i in range(1, 4)
+        )
+        self.stages = nn.ModuleList(
+            nn.Sequential(*(ConvNeXtBlock(width, layer_scale_init=layer_scale_init) for _ in range(depth))) for depth, width in zip(depths, widths)
+        )
+        self.norm = nn.LayerNorm(widths[-1], eps=1e-6)
+        self.head = nn.Linear(widths[-1], num_classes)
+        for module in self.modules():
+            if isinstance(module, (nn.Conv2d, nn.Linear)):
+                nn.init.trunc_normal_(module.weight, std=0.02)
+                nn.init.zeros_(module.bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_input(x, self.name, self.in_channels, min_size=self.min_input_size)
+        x = self.stages[0](self.stem(x))
+        for downsample, stage in zip(self.downsample, self.stages[1:]):
+            x = stage(downsample(x))
+        return self.head(self.norm(x.mean(dim=(2, 3))))  # global average pooling, then LayerNorm
+
+
+def convnext_tiny(num_classes: int = 1000, in_channels: int = 3) -> ConvNeXt:
+    """ConvNeXt-T: depths (3, 3, 9, 3), widths (96, 192, 384, 768)."""
+    return ConvNeXt(num_classes=num_classes, in_channels=in_channels)
