@@ -198,6 +198,7 @@ def plot_efficiency(results, *, dataset: str, note: str = "", axes=None):
     matplotlib.figure.Figure
     """
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter
 
     if axes is None:
         fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), layout="constrained")
@@ -214,6 +215,8 @@ def plot_efficiency(results, *, dataset: str, note: str = "", axes=None):
         axes[1].annotate(r.name, (r.latency_ms, 100 * r.accuracy), textcoords="offset points", xytext=(8, -4), fontsize=8)
     axes[0].set(xscale="log", xlabel="multiply-adds per image (millions, log scale)", ylabel=f"test accuracy on {dataset} (%)",
                 title="Accuracy vs multiply-adds (area: parameters)")
+    axes[0].xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    axes[0].xaxis.set_minor_formatter(FuncFormatter(lambda value, _: f"{value:g}" if f"{value:g}"[0] in "25" else ""))
     devices = sorted({r.device for r in results})
     axes[1].set(xlabel=f"latency of one image, measured on {', '.join(devices)} (ms)", title="Accuracy vs measured latency")
     for ax in axes:
