@@ -4,9 +4,9 @@ Counting and timing answer different questions. The parameters and multiply-accu
 follow from the architecture (:func:`count_parameters`, :func:`count_macs`); the time a forward pass
 takes also depends on how well the hardware and the library run each kind of layer, so it is
 measured (:func:`measure_latency` for one image at a time, :func:`measure_throughput` for large
-batches). :func:`compare_models` trains a list of registered models with the same recipe and
-collects all of it in :class:`Efficiency` rows; :func:`plot_efficiency` draws accuracy against
-MACs and against latency. Notebook 15 and ``benchmarks/efficient_convs.py`` both use them.
+batches). :func:`measure` collects all of it for one model in an :class:`Efficiency` row;
+:func:`train_and_measure` trains a list of registered models with the same recipe first;
+:func:`plot_efficiency` draws accuracy against MACs and against latency. Notebook 15 and ``benchmarks/efficient_convs.py`` both use them.
 """
 
 from __future__ import annotations
@@ -28,13 +28,14 @@ from .train import evaluate, fit
 
 __all__ = [
     "Efficiency",
-    "compare_models",
     "count_macs",
     "count_parameters",
     "format_table",
+    "measure",
     "measure_latency",
     "measure_throughput",
     "plot_efficiency",
+    "train_and_measure",
 ]
 
 
@@ -47,7 +48,7 @@ class Efficiency(NamedTuple):
     latency_ms: float  # median time of a forward pass of one image, in milliseconds
     throughput: float  # images per second in forward passes of large batches
     accuracy: float  # top-1 accuracy on the test set (nan when not trained)
-    device: str  # where latency and throughput were measured
+    device: str  # where latency and throughput were measured, e.g. "CPU, 1 thread"
 
 
 def count_parameters(model: nn.Module) -> int:
@@ -120,10 +121,37 @@ def measure_throughput(model: nn.Module, input_shape, *, batch_size: int = 128, 
     return batch_size / _median_batch_time(model, x, warmup, repeats)
 
 
-def compare_models(names, train_loader, test_loader, *, epochs: int, lr: float, weight_decay: float = 5e-4, device=None,
-                   measure_device=None, input_shape=(3, 32, 32), seed: int = 0, throughput_batch: int = 128,
-                   latency_repeats: int = 30, progress: bool = True) -> list[Efficiency]:
-    """Train each registered model with the same recipe, then count and time it.
+def measure(model: nn.Module, name: str, *, accuracy: float = math.nan, device=None, input_shape=(3, 32, 32),
+            latency_repeats: int = 30, throughput_batch: int = 128, throughput_repeats: int = 5) -> Efficiency:
+    """Count and time ``model`` on ``device``: one :class:`Efficiency` row (``accuracy`` as given).
+
+    The model is moved to ``device`` in float32 and put in evaluation mode.
+    """
+    device = resolve_device(device)
+    model = model.float().to(device).eval()
+    return Efficiency(
+        name=name,
+        params=count_parameters(model),
+        macs=count_macs(model, input_shape),
+        latency_ms=1e3 * measure_latency(model, input_shape, device=device, repeats=latency_repeats),
+        throughput=measure_throughput(model, input_shape, batch_size=throughput_batch, device=device, repeats=throughput_repeats),
+        accuracy=accuracy,
+        device=_device_label(device),
+    )
+
+
+def _device_label(device: torch.device) -> str:
+    if device.type == "cuda":
+        return f"cuda ({torch.cuda.get_device_name(device)})"
+    if device.type == "cpu":
+        return f"CPU, {torch.get_num_threads()} thread{'s' if torch.get_num_threads() > 1 else ''}"
+    return device.type
+
+
+def train_and_measure(names, train_loader, test_loader, *, epochs: int, lr: float, weight_decay: float = 5e-4, device=None,
+                      measure_devices=("cpu",), input_shape=(3, 32, 32), seed: int = 0, latency_repeats: int = 30,
+                      throughput_batch: int = 128, progress: bool = True) -> dict[str, list[Efficiency]]:
+    """Train each registered model with the same recipe, then count and time it on each of ``measure_devices``.
 
     Parameters
     ----------
@@ -135,39 +163,32 @@ def compare_models(names, train_loader, test_loader, *, epochs: int, lr: float, 
         The recipe of :func:`cnnlib.pytorch.fit` (SGD with Nesterov momentum, one-cycle schedule).
     device : str or torch.device, optional
         Where to train (default: CUDA, then MPS, then CPU).
-    measure_device : str or torch.device, optional
-        Where to time the forward passes (default: ``device``).
+    measure_devices : sequence of str or torch.device
+        Where to time the forward passes.
     input_shape : tuple of int
     seed : int
         Each model starts from the same seed (initial weights, data order, augmentation).
-    throughput_batch, latency_repeats : int
+    latency_repeats, throughput_batch : int
     progress : bool
         Progress bars while training.
 
     Returns
     -------
-    list of Efficiency
+    dict
+        ``{str(measure_device): [Efficiency per model]}``.
     """
     if epochs < 1:
         raise ValueError(f"epochs must be >= 1, got {epochs}")
     device = resolve_device(device)
-    measure_device = device if measure_device is None else resolve_device(measure_device)
-    results = []
+    results = {str(d): [] for d in measure_devices}
     for name in names:
         seed_everything(seed)
         model = get_model(name)
         fit(model, train_loader, None, epochs=epochs, lr=lr, weight_decay=weight_decay, device=device, seed=seed, progress=progress)
         accuracy = evaluate(model, test_loader, device)["top1"]
-        model = model.float().to(measure_device)
-        results.append(Efficiency(
-            name=name,
-            params=count_parameters(model),
-            macs=count_macs(model, input_shape),
-            latency_ms=1e3 * measure_latency(model, input_shape, device=measure_device, repeats=latency_repeats),
-            throughput=measure_throughput(model, input_shape, batch_size=throughput_batch, device=measure_device),
-            accuracy=accuracy,
-            device=str(measure_device),
-        ))
+        for measure_device in measure_devices:
+            results[str(measure_device)].append(measure(model, name, accuracy=accuracy, device=measure_device, input_shape=input_shape,
+                                                        latency_repeats=latency_repeats, throughput_batch=throughput_batch))
     return results
 
 
