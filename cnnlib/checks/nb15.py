@@ -430,7 +430,7 @@ def _check_he_uses_rng(fn, shape) -> None:
 def he_init_examples(he_init):
     """he_init: a dense and a convolutional weight, normal with variance 2 / fan_in, drawn from rng"""
     _check_he_uses_rng(he_init, (64, 32))
-    _check_he(he_init, (256, 512), seed=15)  # dense: (out_features, in_features), fan_in = 512
+    _check_he(he_init, (384, 512), seed=15)  # dense: (out_features, in_features), fan_in = 512
     _check_he(he_init, (128, 32, 3, 3), seed=16)  # convolution: fan_in = 32 * 3 * 3 = 288
 
 

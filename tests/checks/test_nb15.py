@@ -49,6 +49,7 @@ def test_separable_params_correct(fn):
     (lambda c_in, c_out, k: (k * k + 1) * c_in + c_in * c_out, "pointwise step's biases are missing"),
     (lambda c_in, c_out, k: (k + 1) * c_in + (c_in + 1) * c_out, "treated as 1D"),
     (lambda c_in, c_out, k: (k * k + 1) * c_in * c_out + (c_in + 1) * c_out, "c_out filters per input channel"),
+    (lambda c_in, c_out, k: (k * k + 1) * c_in + (c_in + 1) * c_in, "maps to c_out channels, not c_in"),
     (lambda c_in, c_out, k: 1000, "which is wrong"),
     (lambda c_in, c_out, k: float((k * k + 1) * c_in + (c_in + 1) * c_out) + 0.5, "whole number"),
 ])
@@ -95,6 +96,7 @@ def test_separable_macs_correct(fn):
     (lambda c_in, c_out, k, h, w: h * w * c_in * (k * k + c_out) + h * w * (c_in + c_out), "bias additions"),
     (lambda c_in, c_out, k, h, w: h * w * c_in * (k + c_out), "treated as 1D"),
     (lambda c_in, c_out, k, h, w: h * c_in * (k * k + c_out), "one spatial axis"),
+    (lambda c_in, c_out, k, h, w: h * w * c_in * k * k + h * w * c_in * c_in, "pointwise step maps to c_out channels"),
 ])
 def test_separable_macs_mistakes(fn, words):
     assert_fails(nb15.depthwise_separable_macs_examples, fn, expect=words)
@@ -333,6 +335,7 @@ def he_with_variance(variance_of, distribution="normal"):
     (he_with_variance(lambda fi, fo, s: 1 / (fi + fo)), "variance 1 / (fan_in + fan_out)"),
     (he_with_variance(lambda fi, fo, s: (2 / fi) ** 2), "where the standard deviation goes"),
     (he_with_variance(lambda fi, fo, s: 1.0), "standard normal"),
+    (he_with_variance(lambda fi, fo, s: 2 / (s[0] * fi)), "multiplies both channel counts"),
     (he_with_variance(lambda fi, fo, s: 2 / fi, "uniform"), "with the right variance (that is PyTorch's kaiming_uniform_)"),
     (he_with_variance(lambda fi, fo, s: 2 / (3 * fi), "uniform"), "not the right variance either"),
     (he_with_variance(lambda fi, fo, s: 2 / (fi * 1.7)), "do not have the variance 2 / fan_in"),
