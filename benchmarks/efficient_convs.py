@@ -72,7 +72,7 @@ def main() -> None:
     test_loader = make_loader(test_images, test_labels, 500, mean, std, train=False, device=device)
     steps = len(train_loader) * args.epochs
     print(f"{dataset}: {len(train_labels):,} training and {len(test_labels):,} test images; {args.epochs} epochs of batch "
-          f"{args.batch_size}, peak lr {args.lr}, trained on {device}; CPU timings with {torch.get_num_threads()} threads")
+          f"{args.batch_size}, peak lr {args.lr}, trained on {device}; CPU timings with {torch.get_num_threads()} thread(s)")
 
     start = time.perf_counter()
     results = train_and_measure(args.models, train_loader, test_loader, epochs=args.epochs, lr=args.lr, device=device,
