@@ -8,6 +8,8 @@
   keeps a small data set on the GPU).
 - ``train``: ``fit`` and ``evaluate``; ``history``: the ``History`` they return, with ``.plot()``.
 - ``transfer``: ``replace_head`` and ``freeze_backbone`` for fine-tuning.
+- ``efficiency``: parameters, multiply-adds, measured latency and throughput, and the plot of
+  accuracy against them (notebook 15, ``benchmarks/efficient_convs.py``).
 - ``device``, ``seeding``, ``checkpoint``, ``metrics``: device choice, reproducible runs,
   saving and loading, top-k accuracy.
 

@@ -7,8 +7,9 @@ notebook can switch paths by changing one import. The rules of the mirror:
 - **Arguments.** The same names, order and defaults. Arrays become tensors (NumPy arrays are
   accepted and converted); ``kernel_size``, ``stride``, ``padding``, ``dilation`` take an int or a
   pair. As in the reference, float32 input stays float32, anything mixed or integer computes in
-  float64. Where the reference takes a ``numpy.random.Generator`` (dropout), the twin takes a
-  ``torch.Generator`` (or ``None`` for PyTorch's global one).
+  float64. Where the reference takes a ``numpy.random.Generator`` (dropout, ``he_init``,
+  ``xavier_init``), the twin takes a ``torch.Generator`` (or ``None`` for PyTorch's global one):
+  the same distribution, not the same numbers.
 - **Plain functions** (``cross_correlate2d``, ``im2col``, ``softmax``...) return a tensor of the
   reference's shape.
 - **Forward/backward pairs.** ``*_forward`` returns the reference's tuple (``(out, cache)``;
@@ -46,13 +47,23 @@ __all__ = [
     "convolve2d",
     "cross_correlate1d",
     "cross_correlate2d",
+    "depthwise_conv2d_backward",
+    "depthwise_conv2d_forward",
+    "depthwise_separable_conv2d_backward",
+    "depthwise_separable_conv2d_forward",
     "dropout_backward",
     "dropout_forward",
     "flatten_backward",
     "flatten_forward",
     "global_avg_pool_backward",
     "global_avg_pool_forward",
+    "groupnorm_backward",
+    "groupnorm_forward",
+    "he_init",
+    "fan_in_and_fan_out",
     "im2col",
+    "instancenorm_backward",
+    "instancenorm_forward",
     "layernorm_backward",
     "layernorm_forward",
     "leaky_relu_backward",
@@ -71,6 +82,7 @@ __all__ = [
     "softmax_cross_entropy",
     "tanh_backward",
     "tanh_forward",
+    "xavier_init",
 ]
 
 MODES = ("valid", "full", "same")
@@ -216,6 +228,47 @@ def col2im(cols, output_size, kernel_size, stride=1, padding=0, dilation=1) -> t
     """``F.fold``, the adjoint of :func:`im2col`: ``cols (N, C * KH * KW, L)`` -> ``(N, C, H, W)``."""
     cols = as_float(cols, "cols", working_dtype(cols), 3, "(N, C * KH * KW, L)")
     return F.fold(cols, output_size, kernel_size, dilation=dilation, padding=padding, stride=stride)
+
+
+def depthwise_conv2d_forward(x, w, b, stride=1, padding=0, dilation=1):
+    """``F.conv2d`` with ``groups = C``: ``x (N, C, H, W)``, ``w (C * M, 1, KH, KW)`` -> ``(out (N, C * M, OH, OW), cache)``."""
+    dtype = working_dtype(x, w, b)
+    x = as_float(x, "x", dtype, 4, "(N, C, H, W)")
+    w = as_float(w, "w", dtype, 4, "(C * multiplier, 1, KH, KW)")
+    b = as_float(b, "b", dtype, 1, "(C * multiplier,)")
+    channels = x.shape[1]
+    return run_tracked(lambda x, w, b: F.conv2d(x, w, b, stride, padding, dilation, channels), x, w, b)
+
+
+def depthwise_conv2d_backward(dout, cache: AutogradCache):
+    """``(dx, dw, db)`` for ``dout (N, C * M, OH, OW)``; ``db`` is None when the forward had no bias."""
+    return gradients(dout, cache)
+
+
+def depthwise_separable_conv2d_forward(x, w_depthwise, b_depthwise, w_pointwise, b_pointwise, stride=1, padding=0, dilation=1):
+    """A depthwise ``F.conv2d`` (``groups = C``) then a 1x1 one: ``x (N, C, H, W)`` -> ``(out (N, F, OH, OW), cache)``.
+
+    ``w_depthwise (C * M, 1, KH, KW)``, ``w_pointwise (F, C * M, 1, 1)``; stride, padding and
+    dilation apply to the depthwise step.
+    """
+    dtype = working_dtype(x, w_depthwise, b_depthwise, w_pointwise, b_pointwise)
+    x = as_float(x, "x", dtype, 4, "(N, C, H, W)")
+    w_depthwise = as_float(w_depthwise, "w_depthwise", dtype, 4, "(C * multiplier, 1, KH, KW)")
+    b_depthwise = as_float(b_depthwise, "b_depthwise", dtype, 1, "(C * multiplier,)")
+    w_pointwise = as_float(w_pointwise, "w_pointwise", dtype, 4, "(F, C * multiplier, 1, 1)")
+    b_pointwise = as_float(b_pointwise, "b_pointwise", dtype, 1, "(F,)")
+    channels = x.shape[1]
+
+    def separable(x, w_depthwise, b_depthwise, w_pointwise, b_pointwise):
+        middle = F.conv2d(x, w_depthwise, b_depthwise, stride, padding, dilation, channels)
+        return F.conv2d(middle, w_pointwise, b_pointwise)
+
+    return run_tracked(separable, x, w_depthwise, b_depthwise, w_pointwise, b_pointwise)
+
+
+def depthwise_separable_conv2d_backward(dout, cache: AutogradCache):
+    """``(dx, dw_depthwise, db_depthwise, dw_pointwise, db_pointwise)`` for ``dout (N, F, OH, OW)``."""
+    return gradients(dout, cache)
 
 
 # -- pooling ---------------------------------------------------------------------------------------
@@ -399,6 +452,72 @@ def layernorm_forward(x, gamma, beta, eps=1e-5):
 def layernorm_backward(dout, cache: AutogradCache):
     """``(dx, dgamma, dbeta)`` (``None`` for a missing ``gamma``/``beta``)."""
     return gradients(dout, cache)
+
+
+def groupnorm_forward(x, gamma, beta, num_groups, eps=1e-5):
+    """``F.group_norm``: ``x (N, C, ...)`` normalised per example over groups of ``C // num_groups`` channels -> ``(out, cache)``.
+
+    ``gamma``, ``beta``: ``(C,)`` or None, one per channel.
+    """
+    dtype = working_dtype(x, gamma, beta)
+    x = as_float(x, "x", dtype)
+    if x.dim() < 2:
+        raise ValueError(f"x must have at least 2 dimensions, (N, C) or (N, C, H, W), got shape {tuple(x.shape)}")
+    gamma, beta = as_float(gamma, "gamma", dtype, 1, "(C,)"), as_float(beta, "beta", dtype, 1, "(C,)")
+    return run_tracked(lambda x, gamma, beta: F.group_norm(x, num_groups, gamma, beta, eps), x, gamma, beta)
+
+
+def groupnorm_backward(dout, cache: AutogradCache):
+    """``(dx, dgamma, dbeta)`` (``None`` for a missing ``gamma``/``beta``)."""
+    return gradients(dout, cache)
+
+
+def instancenorm_forward(x, gamma, beta, eps=1e-5):
+    """``F.instance_norm`` with the input's statistics: each channel of each example over its positions -> ``(out, cache)``."""
+    dtype = working_dtype(x, gamma, beta)
+    x = as_float(x, "x", dtype)
+    if x.dim() < 3:
+        raise ValueError(f"x must have at least 3 dimensions, (N, C, L) or (N, C, H, W), got shape {tuple(x.shape)}")
+    gamma, beta = as_float(gamma, "gamma", dtype, 1, "(C,)"), as_float(beta, "beta", dtype, 1, "(C,)")
+    return run_tracked(lambda x, gamma, beta: F.instance_norm(x, weight=gamma, bias=beta, eps=eps), x, gamma, beta)
+
+
+def instancenorm_backward(dout, cache: AutogradCache):
+    """``(dx, dgamma, dbeta)`` (``None`` for a missing ``gamma``/``beta``)."""
+    return gradients(dout, cache)
+
+
+# -- initialisation --------------------------------------------------------------------------------
+
+
+def fan_in_and_fan_out(shape) -> tuple[int, int]:
+    """PyTorch's fans of a weight of ``shape``: ``(shape[1] * prod(shape[2:]), shape[0] * prod(shape[2:]))``."""
+    if not isinstance(shape, (tuple, list)) or len(shape) < 2:
+        raise ValueError(f"shape must be a tuple of at least 2 ints, (out_features, in_features) or (F, C, KH, KW), got {shape!r}")
+    return torch.nn.init._calculate_fan_in_and_fan_out(torch.empty(tuple(shape), device="meta"))
+
+
+def he_init(shape, rng, *, mode="fan_in", distribution="normal"):
+    """``nn.init.kaiming_normal_`` (or ``kaiming_uniform_``) for a ReLU: a float64 tensor of ``shape``, variance ``2 / fan``.
+
+    ``rng`` is a ``torch.Generator`` (or ``None`` for PyTorch's global one).
+    """
+    init = {"normal": torch.nn.init.kaiming_normal_, "uniform": torch.nn.init.kaiming_uniform_}
+    if distribution not in init:
+        raise ValueError(f"distribution must be one of {tuple(init)}, got {distribution!r}")
+    weight = torch.empty(tuple(shape), dtype=torch.float64)
+    return init[distribution](weight, mode=mode, nonlinearity="relu", generator=rng)
+
+
+def xavier_init(shape, rng, *, distribution="normal"):
+    """``nn.init.xavier_normal_`` (or ``xavier_uniform_``): a float64 tensor of ``shape``, variance ``2 / (fan_in + fan_out)``.
+
+    ``rng`` is a ``torch.Generator`` (or ``None`` for PyTorch's global one).
+    """
+    init = {"normal": torch.nn.init.xavier_normal_, "uniform": torch.nn.init.xavier_uniform_}
+    if distribution not in init:
+        raise ValueError(f"distribution must be one of {tuple(init)}, got {distribution!r}")
+    return init[distribution](torch.empty(tuple(shape), dtype=torch.float64), generator=rng)
 
 
 # -- dropout ---------------------------------------------------------------------------------------

@@ -7,8 +7,11 @@ everything else computes in float64. Every function is tested against its ``torc
 
 - ``conv``: 1D/2D cross-correlation and true convolution of single signals and images
 - ``conv2d``: the convolution layer (naive loops and the fast im2col version), ``im2col``/``col2im``
+- ``depthwise``: depthwise and depthwise-separable convolution, on the grouped conv2d
 - ``pooling``: max, average and global average pooling
-- ``activations``, ``linear``, ``losses``, ``normalization``, ``dropout``
+- ``activations``, ``linear``, ``losses``, ``dropout``
+- ``normalization``: batch, layer, group and instance norm
+- ``init``: He (Kaiming) and Xavier (Glorot) initialisation
 - ``optim``: SGD and Adam on dictionaries of arrays
 - ``sequential`` and ``models``: layer objects, ``Sequential``, ``lenet5``
 - ``gradcheck``: numerical gradients and relative errors
@@ -20,10 +23,14 @@ from .conv import *  # noqa: F401,F403
 from .conv import __all__ as _conv
 from .conv2d import *  # noqa: F401,F403
 from .conv2d import __all__ as _conv2d
+from .depthwise import *  # noqa: F401,F403
+from .depthwise import __all__ as _depthwise
 from .dropout import *  # noqa: F401,F403
 from .dropout import __all__ as _dropout
 from .gradcheck import *  # noqa: F401,F403
 from .gradcheck import __all__ as _gradcheck
+from .init import *  # noqa: F401,F403
+from .init import __all__ as _init
 from .linear import *  # noqa: F401,F403
 from .linear import __all__ as _linear
 from .losses import *  # noqa: F401,F403
@@ -40,6 +47,6 @@ from .sequential import *  # noqa: F401,F403
 from .sequential import __all__ as _sequential
 
 __all__ = [
-    *_conv, *_conv2d, *_pooling, *_activations, *_linear, *_losses,
-    *_normalization, *_dropout, *_optim, *_sequential, *_models, *_gradcheck,
+    *_conv, *_conv2d, *_depthwise, *_pooling, *_activations, *_linear, *_losses,
+    *_normalization, *_dropout, *_init, *_optim, *_sequential, *_models, *_gradcheck,
 ]

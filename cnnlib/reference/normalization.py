@@ -1,8 +1,11 @@
-"""Batch normalisation and layer normalisation, forward and backward.
+"""Batch, layer, group and instance normalisation, forward and backward.
 
 Batch norm averages over the batch (and, for images, over space): one mean and variance per feature
 or channel. Layer norm averages over the features of each example: one mean and variance per example,
-the same at training and test time.
+the same at training and test time. Group norm (Wu and He, 2018) sits between the two for images:
+each example's channels are split into groups of consecutive channels, with one mean and variance
+per example and group; one group is layer norm over (C, H, W), one channel per group is instance
+norm. Neither depends on the other examples of the batch, so both work at any batch size.
 """
 
 from __future__ import annotations
@@ -22,6 +25,11 @@ __all__ = [
     "batchnorm_backward",
     "layernorm_forward",
     "layernorm_backward",
+    "GroupNormCache",
+    "groupnorm_forward",
+    "groupnorm_backward",
+    "instancenorm_forward",
+    "instancenorm_backward",
 ]
 
 
@@ -238,3 +246,132 @@ def _check_dout(dout, x_hat: np.ndarray) -> np.ndarray:
     if dout.shape != x_hat.shape:
         raise ValueError(f"dout must have the forward output's shape {x_hat.shape}, got {dout.shape}")
     return dout.astype(x_hat.dtype, copy=False)
+
+
+# -- group norm and instance norm -------------------------------------------------------------------
+
+
+class GroupNormCache(NamedTuple):
+    """What :func:`groupnorm_backward` (and :func:`instancenorm_backward`) needs."""
+
+    x_hat: np.ndarray  # (N, C, ...), the normalised input
+    inv_std: np.ndarray  # (N, G, 1), one per example and group
+    gamma: np.ndarray | None  # (C,), or None
+    has_beta: bool
+    num_groups: int
+
+
+def _check_eps(eps) -> None:
+    if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not eps >= 0:
+        raise ValueError(f"eps must be a float >= 0, got {eps!r}")
+
+
+def groupnorm_forward(x, gamma, beta, num_groups, eps=1e-5):
+    """Forward pass of group normalisation (``F.group_norm(x, num_groups, gamma, beta, eps)``).
+
+    Parameters
+    ----------
+    x : ndarray of shape (N, C, H, W)
+        (Any ``(N, C, ...)``.) The channels are split into ``num_groups`` groups of ``C // num_groups``
+        consecutive channels: group ``g`` is channels ``g * C_g`` to ``(g + 1) * C_g - 1``.
+    gamma, beta : ndarray of shape (C,), or None
+        Learnable scale and shift, one per **channel** (not per group); None: 1 and 0.
+    num_groups : int
+        ``G >= 1``, a divisor of C. ``G = 1`` is layer norm over ``(C, H, W)``; ``G = C`` is instance norm.
+    eps : float >= 0
+
+    Returns
+    -------
+    out : ndarray, the shape of x
+        ``gamma[c] * (x - mean) / sqrt(var + eps) + beta[c]``, with one (biased) mean and variance
+        per example and group, over the group's channels and every position.
+    cache : GroupNormCache
+        For :func:`groupnorm_backward`.
+
+    Notes
+    -----
+    The statistics never mix examples, so the output is the same at training and test time and for
+    any batch size (there are no running statistics).
+    """
+    as_float_array(x, "x")
+    if x.ndim < 2:
+        raise ValueError(f"x must have at least 2 dimensions, (N, C) or (N, C, H, W), got shape {x.shape}")
+    N, C = x.shape[:2]
+    if isinstance(num_groups, bool) or not isinstance(num_groups, numbers.Integral):
+        raise TypeError(f"num_groups must be an int, got {type(num_groups).__name__} {num_groups!r}")
+    if num_groups < 1 or C % num_groups:
+        raise ValueError(f"num_groups must be a divisor of the number of channels C = {C} (x has shape {x.shape}), got {num_groups}")
+    shape = (C,)
+    gamma = _check_vector(gamma, "gamma", shape, f"one per channel of x, shape {x.shape}")
+    beta = _check_vector(beta, "beta", shape, f"one per channel of x, shape {x.shape}")
+    _check_eps(eps)
+    dtype = float_dtype(x, gamma, beta)
+    G = int(num_groups)
+    grouped = x.astype(dtype, copy=False).reshape(N, G, -1)  # (N, G, C_g * H * W): each group's values in a row
+    mean = grouped.mean(axis=2, keepdims=True)
+    inv_std = 1 / np.sqrt(grouped.var(axis=2, keepdims=True) + dtype.type(eps))  # (N, G, 1)
+    x_hat = ((grouped - mean) * inv_std).reshape(x.shape)
+    broadcast = (1, C, *([1] * (x.ndim - 2)))
+    out = x_hat if gamma is None else x_hat * gamma.astype(dtype, copy=False).reshape(broadcast)
+    if beta is not None:
+        out = out + beta.astype(dtype, copy=False).reshape(broadcast)
+    return out, GroupNormCache(x_hat, inv_std, gamma, beta is not None, G)
+
+
+def groupnorm_backward(dout, cache: GroupNormCache):
+    """Backward pass of group normalisation.
+
+    Parameters
+    ----------
+    dout : ndarray, the shape of x
+    cache : GroupNormCache
+
+    Returns
+    -------
+    dx : ndarray, the shape of x
+        ``inv_std * (dx_hat - mean(dx_hat) - x_hat * mean(dx_hat * x_hat))``, means over each
+        example's group, ``dx_hat = gamma * dout``.
+    dgamma, dbeta : ndarray of shape (C,), or None
+        ``sum(dout * x_hat)`` and ``sum(dout)`` over every axis but the channel axis.
+    """
+    if not isinstance(cache, GroupNormCache):
+        raise TypeError(f"cache must be the GroupNormCache that groupnorm_forward returned, got {type(cache).__name__}")
+    x_hat, inv_std, gamma, has_beta, G = cache
+    dout = _check_dout(dout, x_hat)
+    N, C = x_hat.shape[:2]
+    broadcast = (1, C, *([1] * (x_hat.ndim - 2)))
+    dx_hat = dout if gamma is None else dout * gamma.astype(x_hat.dtype, copy=False).reshape(broadcast)
+    dx = _normalized_backward(dx_hat.reshape(N, G, -1), x_hat.reshape(N, G, -1), inv_std, (2,)).reshape(x_hat.shape)
+    axes = (0, *range(2, x_hat.ndim))
+    dgamma = (dout * x_hat).sum(axis=axes) if gamma is not None else None
+    dbeta = dout.sum(axis=axes) if has_beta else None
+    return dx, dgamma, dbeta
+
+
+def instancenorm_forward(x, gamma, beta, eps=1e-5):
+    """Forward pass of instance normalisation: each channel of each example normalised over its positions.
+
+    Group norm with one channel per group (``num_groups = C``); PyTorch's ``F.instance_norm`` with
+    ``use_input_stats=True`` and no running statistics.
+
+    Parameters
+    ----------
+    x : ndarray of shape (N, C, H, W)
+    gamma, beta : ndarray of shape (C,), or None
+    eps : float >= 0
+
+    Returns
+    -------
+    out : ndarray, the shape of x
+    cache : GroupNormCache
+        For :func:`instancenorm_backward`.
+    """
+    as_float_array(x, "x")
+    if x.ndim < 3:
+        raise ValueError(f"x must have at least 3 dimensions, (N, C, L) or (N, C, H, W), got shape {x.shape}")
+    return groupnorm_forward(x, gamma, beta, x.shape[1], eps)
+
+
+def instancenorm_backward(dout, cache: GroupNormCache):
+    """Backward pass of instance normalisation: ``(dx, dgamma, dbeta)``, as :func:`groupnorm_backward`."""
+    return groupnorm_backward(dout, cache)

@@ -244,3 +244,76 @@ def test_backward_twins_check_dout_and_cache():
         T.relu_backward(torch.randn(2, 3), R.relu_forward(np.zeros((2, 3)))[1])
     with pytest.raises(ValueError, match=r"x must have 4 dimensions \(N, C, H, W\)"):
         T.conv2d_forward(torch.randn(3, 5, 5), torch.randn(1, 3, 3, 3), None)
+
+
+# -- notebook 15: depthwise convolutions, group and instance norm, initialisation -------------------
+
+
+def random_depthwise_case(seed):
+    rng = np.random.default_rng(seed)
+    C, M, F = int(rng.integers(1, 5)), int(rng.integers(1, 3)), int(rng.integers(1, 5))
+    KH, KW = (int(k) for k in rng.integers(1, 4, 2))
+    stride = tuple(int(s) for s in rng.integers(1, 3, 2))
+    padding = tuple(int(p) for p in rng.integers(0, 2, 2))
+    dilation = tuple(int(d) for d in rng.integers(1, 3, 2))
+    x = rng.standard_normal((int(rng.integers(1, 4)), C, *(int(n) for n in rng.integers(6, 10, 2))))
+    w_depthwise = rng.standard_normal((C * M, 1, KH, KW))
+    b_depthwise = rng.standard_normal(C * M) if seed % 2 else None
+    w_pointwise = rng.standard_normal((F, C * M, 1, 1))
+    b_pointwise = rng.standard_normal(F) if seed % 3 else None
+    return x, w_depthwise, b_depthwise, w_pointwise, b_pointwise, stride, padding, dilation
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_depthwise_conv2d(seed):
+    x, w, b, _, _, stride, padding, dilation = random_depthwise_case(seed)
+    check_pair("depthwise_conv2d_forward", "depthwise_conv2d_backward", (x, w, b, stride, padding, dilation), seed=seed)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_depthwise_separable_conv2d(seed):
+    check_pair("depthwise_separable_conv2d_forward", "depthwise_separable_conv2d_backward", random_depthwise_case(seed), seed=seed)
+
+
+@pytest.mark.parametrize("shape, num_groups", [((4, 6), 3), ((3, 6, 5), 2), ((2, 6, 4, 5), 1), ((2, 6, 4, 5), 3), ((2, 6, 4, 5), 6)])
+@pytest.mark.parametrize("affine", [True, False])
+def test_groupnorm(shape, num_groups, affine):
+    rng = np.random.default_rng(14)
+    C = shape[1]
+    gamma, beta = (rng.standard_normal(C), rng.standard_normal(C)) if affine else (None, None)
+    check_pair("groupnorm_forward", "groupnorm_backward", (rng.standard_normal(shape) * 3 + 1, gamma, beta, num_groups, 1e-3))
+
+
+@pytest.mark.parametrize("shape", [(3, 4, 7), (2, 3, 4, 5)])
+@pytest.mark.parametrize("affine", [True, False])
+def test_instancenorm(shape, affine):
+    rng = np.random.default_rng(15)
+    C = shape[1]
+    gamma, beta = (rng.standard_normal(C), rng.standard_normal(C)) if affine else (None, None)
+    check_pair("instancenorm_forward", "instancenorm_backward", (rng.standard_normal(shape) * 2 - 1, gamma, beta, 1e-4))
+
+
+@pytest.mark.parametrize("shape", [(10, 20), (8, 3, 5, 5), (4, 6, 3), (2, 3, 2, 2, 2)])
+def test_fan_in_and_fan_out(shape):
+    assert R.fan_in_and_fan_out(shape) == T.fan_in_and_fan_out(shape)
+
+
+@pytest.mark.parametrize("name, kwargs, variance", [
+    ("he_init", {}, lambda fan_in, fan_out: 2 / fan_in),
+    ("he_init", {"mode": "fan_out"}, lambda fan_in, fan_out: 2 / fan_out),
+    ("he_init", {"distribution": "uniform"}, lambda fan_in, fan_out: 2 / fan_in),
+    ("xavier_init", {}, lambda fan_in, fan_out: 2 / (fan_in + fan_out)),
+    ("xavier_init", {"distribution": "uniform"}, lambda fan_in, fan_out: 2 / (fan_in + fan_out)),
+])
+def test_initialisations_have_the_variance_and_distribution_of_torch_nn_init(name, kwargs, variance):
+    """Different generators give different numbers: compare the variance and the shape of the distribution."""
+    shape = (96, 48, 3, 3)  # 41,472 values: the sample variance is within 2% with overwhelming probability
+    ref = getattr(R, name)(shape, np.random.default_rng(0), **kwargs)
+    twin = getattr(T, name)(shape, torch.Generator().manual_seed(0), **kwargs).numpy()
+    expected = variance(*R.fan_in_and_fan_out(shape))
+    for values in (ref, twin):
+        assert values.shape == shape and values.dtype == np.float64
+        assert abs(values.mean()) < 6 * np.sqrt(expected / values.size)
+        assert abs(values.var() / expected - 1) < 0.03
+        beyond = np.mean(np.abs(values) > np.sqrt(3 * expected))  # a uniform never goes beyond sqrt(3) std
+        assert (beyond == 0) if kwargs.get("distribution") == "uniform" else (0.07 < beyond < 0.1)

@@ -38,6 +38,7 @@ PUBLISHED_COUNTS = {
     "resnet50": 25_557_032,
     "resnet101": 44_549_160,
     "resnet152": 60_192_808,
+    "convnext_tiny": 28_589_128,  # timm's convnext_tiny
 }
 
 
@@ -148,7 +149,7 @@ def nominal_input(name):
     """(channels, size, classes) of the input and output each model is designed for."""
     if name == "lenet5":
         return 1, 32, 10
-    cifar = name.startswith(("preact", "plain")) or name.endswith("_cifar") or name in {f"resnet{depth}" for depth in CIFAR_DEPTHS}
+    cifar = name.startswith(("preact", "plain", "small_cnn")) or name.endswith("_cifar") or name in {f"resnet{depth}" for depth in CIFAR_DEPTHS}
     return (3, 32, 10) if cifar else (3, 224, 1000)
 
 

@@ -8,9 +8,11 @@ from torch import nn
 
 from .alexnet import AlexNet
 from .cifar_resnet import CIFAR_DEPTHS, CifarResNet
+from .efficient_blocks import convnext_tiny
 from .googlenet import GoogLeNet
 from .lenet import LeNet5
 from .resnet import resnet18, resnet34, resnet50, resnet101, resnet152
+from .small_cnn import small_cnn, small_cnn_separable
 from .vgg import VGG
 
 __all__ = ["MODELS", "get_model", "model_names"]
@@ -28,6 +30,9 @@ MODELS = {
     **{f"resnet{depth}": (partial(CifarResNet, depth), 10, 3) for depth in CIFAR_DEPTHS},
     **{f"preact_resnet{depth}": (partial(CifarResNet, depth, preact=True), 10, 3) for depth in CIFAR_DEPTHS},
     **{f"plain{depth}": (partial(CifarResNet, depth, shortcut="none"), 10, 3) for depth in CIFAR_DEPTHS},
+    "convnext_tiny": (convnext_tiny, 1000, 3),
+    "small_cnn": (small_cnn, 10, 3),
+    "small_cnn_separable": (small_cnn_separable, 10, 3),
 }
 
 
@@ -45,7 +50,8 @@ def get_model(name: str, num_classes: int | None = None, in_channels: int | None
         One of :func:`model_names`; case and hyphens are ignored (``"ResNet-18"`` is ``"resnet18"``).
         ``resnet18`` to ``resnet152`` are the ImageNet ResNets (``resnet18_cifar``...: the same with a
         3x3 stem for 32x32 images); ``resnet20`` to ``resnet110`` the CIFAR ResNets of the paper, with
-        ``preact_resnet*`` and ``plain*`` variants.
+        ``preact_resnet*`` and ``plain*`` variants; ``small_cnn`` and ``small_cnn_separable`` the
+        small CIFAR CNN and its depthwise-separable twin (notebook 15); ``convnext_tiny`` ConvNeXt-T.
     num_classes : int, optional
         Size of the output; by default 10 for LeNet-5 and the CIFAR networks (``*_cifar`` included),
         1000 for the ImageNet ones.
