@@ -1,7 +1,7 @@
 """Diagnostic checks shared by the notebooks and the autograder.
 
 ``cnnlib.checks.core`` holds the machinery (``@check``, ``call``, ``expect_close``, ``Mistake``);
-``cnnlib.checks.nb01`` ... ``nb13`` hold each notebook's checks. Import a notebook's module in its
+``cnnlib.checks.nb01`` ... ``nb15`` hold each notebook's checks. Import a notebook's module in its
 test cells: ``from cnnlib.checks import nb01``.
 """
 
