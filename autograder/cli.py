@@ -166,9 +166,10 @@ def cmd_grade(args) -> int:
         if any(n.startswith("the grader failed") for n in outcome.notes):
             print(f"{task.student}/{task.assignment}: {outcome.notes[-1]} (will be retried on the next run)", file=sys.stderr)
             return
-        course.write_json(result_path(course, task.student, task.assignment), {"key": task.key, "outcome": outcome.to_json()})
         reports.write_graded_notebook(course.autograded / task.student / task.assignment / f"{task.assignment}.ipynb", task.path, course.source_notebook(task.assignment), outcome)
         gradebook.record(course.db_url, [outcome], {(task.student, task.assignment): course.submitted_timestamp(task.student, task.assignment)})
+        # Last: the result's key marks the submission done; an interruption before it means a regrade.
+        course.write_json(result_path(course, task.student, task.assignment), {"key": task.key, "outcome": outcome.to_json()})
 
     jobs = args.jobs or os.cpu_count() or 1
     try:

@@ -21,10 +21,13 @@ Connecting checks what would otherwise fail later and less clearly: the schedule
 from __future__ import annotations
 
 import logging
+import socket
+import threading
 import uuid
 from typing import Iterable, Iterator
 
 from distributed import Client, WorkerPlugin, as_completed, get_worker
+from distributed.comm import parse_address, parse_host_port
 
 from . import runner
 from .base import AssignmentFiles, Engine, EngineUnavailable, Submission
@@ -47,6 +50,10 @@ class GraderPlugin(WorkerPlugin):
 def _hold(files: AssignmentFiles) -> AssignmentFiles:
     """A task whose result is one assignment's notebooks, kept on the workers for its graders."""
     return files
+
+
+def _worker_fingerprint() -> str:
+    return runner.grader_fingerprint()
 
 
 def _grade_on_worker(submission: Submission, files: AssignmentFiles, settings: dict) -> str:
@@ -98,13 +105,30 @@ class DaskEngine(Engine):
             except Exception as exc:
                 raise EngineUnavailable(f"could not start a local Dask cluster of {self.local_workers} workers ({type(exc).__name__}: {exc})") from exc
             self.address = self.cluster.scheduler_address
-        try:
-            self.client = Client(self.address, timeout=self.connect_timeout, set_as_default=False)
-        except Exception as exc:  # refused, timed out, or something that is not a Dask scheduler answered
-            raise EngineUnavailable(
-                f"could not connect to the Dask scheduler at {self.address} within {self.connect_timeout:g} s ({type(exc).__name__}: {exc}). "
-                f"Is `dask scheduler` running there, on that port (8786 by default; 8787 is its dashboard), and can this machine reach it?"
-            ) from exc
+        hint = "Is `dask scheduler` running there, on that port (8786 by default; 8787 is its dashboard), and can this machine reach it?"
+        host, port = parse_host_port(parse_address(self.address)[1], default_port=8786)
+        try:  # a plain TCP connection first: "refused" is known at once, not after the timeout
+            socket.create_connection((host, port), timeout=self.connect_timeout).close()
+        except OSError as exc:
+            raise EngineUnavailable(f"could not connect to the Dask scheduler at {self.address} ({exc.strerror or type(exc).__name__}). {hint}") from exc
+        # Dask's own handshake can wait forever on a port where something else listens (a web
+        # server, say): it gets a deadline of its own, and a thread that hangs is left behind.
+        connected: dict = {}
+
+        def connect() -> None:
+            try:
+                connected["client"] = Client(self.address, timeout=self.connect_timeout, set_as_default=False)
+            except BaseException as exc:  # noqa: BLE001 - handed to the grader's thread below
+                connected["error"] = exc
+
+        thread = threading.Thread(target=connect, name="cnncourse-dask-connect", daemon=True)
+        thread.start()
+        thread.join(self.connect_timeout + 5)
+        if "client" in connected:
+            self.client = connected["client"]
+            return
+        why = f"{type(connected['error']).__name__}: {connected['error']}" if "error" in connected else "something listens there, but it did not answer as a Dask scheduler"
+        raise EngineUnavailable(f"could not connect to the Dask scheduler at {self.address} within {self.connect_timeout:g} s ({why}). {hint}") from connected.get("error")
 
     def _check_workers(self) -> None:
         try:
@@ -115,7 +139,7 @@ class DaskEngine(Engine):
                 f"with the course's environment activated: `dask worker {self.address} --nworkers N --nthreads 1`"
             ) from exc
         try:
-            fingerprints = self.client.run(runner.grader_fingerprint)
+            fingerprints = self.client.run(_worker_fingerprint)
         except Exception as exc:  # e.g. a worker that cannot import the grader
             raise EngineUnavailable(
                 f"the Dask workers of {self.address} cannot run the grader ({type(exc).__name__}: {exc}): "
