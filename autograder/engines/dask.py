@@ -105,6 +105,16 @@ class DaskEngine(Engine):
             except Exception as exc:
                 raise EngineUnavailable(f"could not start a local Dask cluster of {self.local_workers} workers ({type(exc).__name__}: {exc})") from exc
             self.address = self.cluster.scheduler_address
+        if self.address.startswith("tls://"):
+            from distributed.security import Security
+
+            security = Security()  # Dask's configuration: ~/.config/dask/*.yaml or DASK_* variables
+            if not (security.tls_ca_file and security.tls_client_cert):
+                raise EngineUnavailable(
+                    f"a tls:// scheduler ({self.address}) needs this machine's certificate, and Dask's configuration has none: set "
+                    "DASK_DISTRIBUTED__COMM__TLS__CA_FILE, DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT and DASK_DISTRIBUTED__COMM__TLS__CLIENT__KEY "
+                    "(or distributed.comm.tls in Dask's configuration file) to the CA's and the grader's certificate files"
+                )
         hint = "Is `dask scheduler` running there, on that port (8786 by default; 8787 is its dashboard), and can this machine reach it?"
         host, port = parse_host_port(parse_address(self.address)[1], default_port=8786)
         try:  # a plain TCP connection first: "refused" is known at once, not after the timeout

@@ -311,3 +311,12 @@ def test_scheduler_addresses_refused_with_the_expected_form(value, capsys):
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert repr(value) in err and "tcp://HOST:PORT" in err and "local:N" in err
+
+
+def test_a_tls_scheduler_without_certificates_says_which_settings_to_make():
+    import dask
+
+    with dask.config.set({"distributed.comm.tls.ca-file": None, "distributed.comm.tls.client.cert": None}):
+        engine = engines.engine_for("tls://127.0.0.1:8786", jobs=1, log_dir="unused")
+        with pytest.raises(engines.EngineUnavailable, match="DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT"):
+            engine.__enter__()
