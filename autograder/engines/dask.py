@@ -120,16 +120,22 @@ class DaskEngine(Engine):
         try:  # a plain TCP connection first: "refused" is known at once, not after the timeout
             socket.create_connection((host, port), timeout=self.connect_timeout).close()
         except OSError as exc:
-            raise EngineUnavailable(f"could not connect to the Dask scheduler at {self.address} ({exc.strerror or type(exc).__name__}). {hint}") from exc
+            why = f"no answer within {self.connect_timeout:g} s" if isinstance(exc, TimeoutError) else exc.strerror or str(exc) or type(exc).__name__
+            raise EngineUnavailable(f"could not connect to the Dask scheduler at {self.address} ({why}). {hint}") from exc
         # Dask's own handshake can wait forever on a port where something else listens (a web
         # server, say): it gets a deadline of its own, and a thread that hangs is left behind.
         connected: dict = {}
 
         def connect() -> None:
+            client = Client.__new__(Client)  # made first, so that a failed start can be let go
             try:
-                connected["client"] = Client(self.address, timeout=self.connect_timeout, set_as_default=False)
+                client.__init__(self.address, timeout=self.connect_timeout, set_as_default=False)
+                connected["client"] = client
             except BaseException as exc:  # noqa: BLE001 - handed to the grader's thread below
                 connected["error"] = exc
+                # Its __del__ would try to close a connection that never was, wait twice the
+                # timeout, and print a traceback at exit: there is nothing to close.
+                client.status = "closed"
 
         thread = threading.Thread(target=connect, name="cnncourse-dask-connect", daemon=True)
         thread.start()
