@@ -121,8 +121,8 @@ def cmd_grade(args) -> int:
     from cnnlib.checks.core import CheckSetupError
 
     from . import gradebook, reports
-    from .notebook import load_notebook, plan_notebook
     from .engines import EngineUnavailable, engine_for
+    from .notebook import load_notebook, plan_notebook
     from .parallel import Task, grade_class, load_result, result_path, submission_key
 
     course = _course(args)
