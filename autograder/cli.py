@@ -121,7 +121,7 @@ def cmd_grade(args) -> int:
     from cnnlib.checks.core import CheckSetupError
 
     from . import gradebook, reports
-    from .engines import EngineUnavailable, engine_for
+    from .engines import EngineLost, EngineUnavailable, engine_for
     from .notebook import load_notebook, plan_notebook
     from .parallel import Task, grade_class, load_result, result_path, submission_key
 
@@ -175,6 +175,9 @@ def cmd_grade(args) -> int:
     try:
         engine = engine_for(args.scheduler, jobs=min(jobs, max(len(tasks), 1)), log_dir=str(course.state / "logs"))
         grade_class(course, tasks, settings=settings, on_result=on_result, progress=not args.quiet, engine=engine)
+    except EngineLost as exc:
+        print(f"grading stopped: {exc}", file=sys.stderr)
+        return 1
     except EngineUnavailable as exc:
         print(f"nothing was graded: {exc}", file=sys.stderr)
         return 2

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .course import Course
-from .engines import AssignmentFiles, Engine, Submission, engine_for
+from .engines import AssignmentFiles, Engine, EngineLost, Submission, engine_for
 from .engines.runner import grader_fingerprint
 from .grading import NotebookOutcome
 
@@ -75,7 +75,7 @@ def grade_class(course: Course, tasks: list[Task], *, jobs: int = 1, settings: d
 
     ``settings``: ``bwrap`` (None: when available), ``cell_time_limit``, ``call_time_limit``,
     ``notebook_time_limit`` and ``memory_limit_mb``. Raises ``EngineUnavailable`` before grading
-    anything when the engine cannot start.
+    anything when the engine cannot start, ``EngineLost`` when it stops in the middle of a run.
     """
     outcomes = []
     if not tasks:
@@ -101,7 +101,7 @@ def grade_class(course: Course, tasks: list[Task], *, jobs: int = 1, settings: d
                 outcomes.append(outcome)
                 bar.set_postfix_str(f"{task.student}/{task.assignment} {outcome.score:g}/{outcome.max_score:g}")
                 bar.update(1)
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, EngineLost):
             bar.close()
             print(f"interrupted after {len(outcomes)} of {len(tasks)} notebooks; their results are saved: run `cnncourse grade` again to grade the rest")
             raise

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import re
 
-from .base import AssignmentFiles, Engine, EngineUnavailable, Submission
+from .base import AssignmentFiles, Engine, EngineLost, EngineUnavailable, Submission
 
-__all__ = ["AssignmentFiles", "Engine", "EngineUnavailable", "Submission", "engine_for", "parse_scheduler"]
+__all__ = ["AssignmentFiles", "Engine", "EngineLost", "EngineUnavailable", "Submission", "engine_for", "parse_scheduler"]
 
 _ADDRESS = re.compile(r"^(tcp|tls)://[^\s:/]+(:\d+)?$|^(tcp|tls)://\[[0-9a-fA-F:]+\](:\d+)?$")
 _LOCAL = re.compile(r"^local:(\d+)$")

@@ -21,6 +21,11 @@ class EngineUnavailable(RuntimeError):
     with different grading code); the message says what to do. Nothing has been graded."""
 
 
+class EngineLost(EngineUnavailable):
+    """The engine stopped working in the middle of a run (its scheduler went away). The results
+    received until then are saved; the next run grades the rest."""
+
+
 @dataclass(frozen=True)
 class AssignmentFiles:
     """The instructor's notebooks of one assignment, as file contents."""

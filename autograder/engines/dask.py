@@ -20,6 +20,7 @@ Connecting checks what would otherwise fail later and less clearly: the schedule
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import threading
@@ -30,7 +31,7 @@ from distributed import Client, WorkerPlugin, as_completed, get_worker
 from distributed.comm import parse_address, parse_host_port
 
 from . import runner
-from .base import AssignmentFiles, Engine, EngineUnavailable, Submission
+from .base import AssignmentFiles, Engine, EngineLost, EngineUnavailable, Submission
 
 PLUGIN_NAME = "cnncourse-grader"
 
@@ -204,10 +205,18 @@ class DaskEngine(Engine):
             flow.add(future)
             return True
 
+        def fill() -> None:
+            try:
+                window = self._window()
+                while len(running) < window and submit_next():
+                    pass
+            except Exception as exc:
+                if client.status == "running":
+                    raise
+                raise self._lost(exc) from exc
+
         try:
-            window = self._window()
-            while len(running) < window and submit_next():
-                pass
+            fill()
             for future in flow:
                 _, submission = running.pop(future.key)
                 try:
@@ -215,14 +224,18 @@ class DaskEngine(Engine):
                 except KeyboardInterrupt:
                     raise
                 except BaseException as exc:  # the grader failed on it, or a worker died once too often (KilledWorker)
+                    if client.status != "running":  # ... or the scheduler is gone: nobody's fault in this notebook
+                        raise self._lost(exc) from exc
                     result = exc
                 future.release()
-                window = self._window()
-                while len(running) < window and submit_next():
-                    pass
+                fill()
                 yield submission, result
         finally:  # also on an interruption: nothing is left running on the cluster
-            if running:
-                client.cancel([f for f, _ in running.values()])
-            for future in held.values():
-                future.release()
+            with contextlib.suppress(Exception):  # nothing to cancel when the scheduler is gone
+                if running:
+                    client.cancel([f for f, _ in running.values()])
+                for future in held.values():
+                    future.release()
+
+    def _lost(self, exc: BaseException) -> EngineLost:
+        return EngineLost(f"lost the connection to the Dask scheduler at {self.address} ({type(exc).__name__}: {exc}); is it still running?")

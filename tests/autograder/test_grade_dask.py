@@ -246,6 +246,51 @@ def test_an_interrupted_dask_run_resumes(graded, capsys):
     assert scores(course.db_url) == {s: v for s, v in graded["local"]["scores"].items() if s in SUBSET}
 
 
+@pytest.mark.slow
+def test_a_cluster_started_as_the_readme_says_and_a_lost_scheduler(graded, tmp_path):
+    """`dask scheduler` and `dask worker ... --nworkers 2 --nthreads 1` started as separate
+    processes grade like the local pool; when the scheduler dies in the middle of a run, `grade`
+    stops with a message that says so, keeps what it received, and the next run grades the rest."""
+    from distributed import Client
+
+    course = _regrade_at_the_same_path(graded, SUBSET)
+    results = course.state / "results" / ASSIGNMENT
+    dask = str(Path(sys.executable).parent / "dask")
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    scheduler = subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", address.rsplit(":", 1)[1], "--no-dashboard"],
+                                 stdout=subprocess.DEVNULL, stderr=open(tmp_path / "scheduler.log", "w"), start_new_session=True)
+    workers = subprocess.Popen([dask, "worker", address, "--nworkers", "2", "--nthreads", "1", "--no-dashboard"], cwd=tmp_path,
+                               stdout=subprocess.DEVNULL, stderr=open(tmp_path / "workers.log", "w"), start_new_session=True)
+    try:
+        with Client(address, timeout=120, set_as_default=False) as client:
+            client.wait_for_workers(2, timeout=240)
+        outcome: dict = {}
+        grading = threading.Thread(target=lambda: outcome.update(run=_grade(course, "--scheduler", address)))
+        grading.start()
+        deadline = time.monotonic() + 240
+        while len(list(results.glob("*.json"))) < 2 and time.monotonic() < deadline and grading.is_alive():
+            time.sleep(0.1)
+        scheduler.kill()
+        grading.join(timeout=180)
+        assert not grading.is_alive(), "grade did not stop after the scheduler died"
+    finally:
+        for process in (scheduler, workers):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    status, out, err = outcome["run"]
+    assert status == 1, err[-3000:]
+    assert f"lost the connection to the Dask scheduler at {address}" in err and "interrupted after" in out
+    done = len(list(results.glob("*.json")))
+    assert 2 <= done < len(SUBSET)
+    kept = _results(course)
+    assert kept == {s: r for s, r in graded["local"]["results"].items() if s in kept}
+    status, out, err = _grade(course, "--scheduler", "local:2")
+    assert status == 0, err
+    assert f"{done} submission(s) unchanged" in out
+    assert _results(course) == {s: r for s, r in graded["local"]["results"].items() if s in SUBSET}
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
