@@ -14,7 +14,7 @@ from .course import COURSE_ID, DEFAULT_NOTEBOOKS, Course, course_notebooks
 
 EXAMPLES = {
     "release": "cnncourse release                       # every notebook in notebooks/\n  cnncourse release notebooks/01_*.ipynb  # one\n  cnncourse release --exchange notebooks/03_*.ipynb  # and publish it to students on JupyterHub\n  cnncourse release --per-student roster.csv  # and a copy with their own numbers for each student",
-    "grade": "cnncourse grade --jobs 8                # every submission in course/submitted/\n  cnncourse grade --assignment 01_convolution_vs_cross_correlation --student alice --force",
+    "grade": "cnncourse grade --jobs 8                # every submission in course/submitted/\n  cnncourse grade --assignment 01_convolution_vs_cross_correlation --student alice --force\n  cnncourse grade --scheduler tcp://10.0.0.5:8786  # on the workers of a Dask cluster",
     "feedback": "cnncourse feedback                      # course/feedback/<student>/<assignment>/<assignment>.html\n  cnncourse feedback --release            # and hand it back through nbgrader's exchange",
     "collect": "cnncourse collect                       # every released assignment, from nbgrader's exchange\n  cnncourse collect 03_output_size_arithmetic",
     "export": "cnncourse export                        # course/reports/grades.csv\n  cnncourse export --format canvas --roster roster.csv    # course/reports/grades-canvas.csv, for Canvas's Grades > Import\n  cnncourse export --format moodle --output moodle.csv   # for Moodle's Grades > Import > CSV file",
@@ -56,6 +56,15 @@ def _exchange(args):
     from .exchange import Exchange
 
     return Exchange(Path(args.exchange_root), args.course_id)
+
+
+def _scheduler(text: str) -> str:
+    from .engines import parse_scheduler
+
+    try:
+        return parse_scheduler(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
 def _add_filters(parser):
@@ -162,6 +171,7 @@ def cmd_grade(args) -> int:
     from cnnlib.checks.core import CheckSetupError
 
     from . import gradebook, reports, variants
+    from .engines import EngineLost, EngineUnavailable, engine_for
     from .late import LatePenalties, LateWorkError
     from .notebook import load_notebook, plan_notebook
     from .parallel import Task, grade_class, load_result, result_path, submission_key
@@ -206,27 +216,36 @@ def cmd_grade(args) -> int:
     except CheckSetupError as exc:
         print(f"nothing was graded: {exc}", file=sys.stderr)
         return 2
-    data_dirs = [d for d in (os.environ.get("CNNLIB_DATA"), os.environ.get("CNNLIB_CACHE"), str(Path.home() / ".cache" / "cnnlib")) if d]
-    settings = {
+    settings = {  # each grading process adds its own machine's data folders (engines/runner.py)
         "bwrap": False if args.no_bwrap else None,
         "cell_time_limit": args.cell_time_limit,
         "call_time_limit": args.call_time_limit,
         "notebook_time_limit": args.notebook_time_limit,
         "memory_limit_mb": args.memory_limit_mb,
-        "data_dirs": data_dirs,
     }
 
     def on_result(task, outcome):
         if any(n.startswith("the grader failed") for n in outcome.notes):
             print(f"{task.student}/{task.assignment}: {outcome.notes[-1]} (will be retried on the next run)", file=sys.stderr)
             return
-        course.write_json(result_path(course, task.student, task.assignment), {"key": task.key, "outcome": outcome.to_json()})
         reports.write_graded_notebook(course.autograded / task.student / task.assignment / f"{task.assignment}.ipynb", task.path, course.source_notebook(task.assignment), outcome)
         gradebook.record(course.db_url, [outcome], {(task.student, task.assignment): course.submitted_timestamp(task.student, task.assignment)})
         late_work.apply(task.student, task.assignment, outcome.notebook)
+        # Last: the result's key marks the submission done; an interruption before it means a regrade.
+        course.write_json(result_path(course, task.student, task.assignment), {"key": task.key, "outcome": outcome.to_json()})
 
     jobs = args.jobs or os.cpu_count() or 1
-    grade_class(course, tasks, jobs=min(jobs, max(len(tasks), 1)), settings=settings, on_result=on_result, progress=not args.quiet)
+    try:
+        engine = engine_for(args.scheduler, jobs=min(jobs, max(len(tasks), 1)), log_dir=str(course.state / "logs"))
+        grade_class(course, tasks, settings=settings, on_result=on_result, progress=not args.quiet, engine=engine)
+    except EngineLost as exc:
+        print(f"grading stopped: {exc}", file=sys.stderr)
+        return 1
+    except EngineUnavailable as exc:
+        print(f"nothing was graded: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
     outcomes = _all_results(course)
     rows = reports.write_checks_csv(course.reports / "checks.csv", outcomes, _manifests(course))
     print(f"wrote {rows} check results to {course.reports / 'checks.csv'}; scores are in the gradebook ({_safe_url(course.db_url)})")
@@ -473,7 +492,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("grade", "Grade every submission in course/submitted/<student>/<assignment>/ in parallel, sandboxed; write scores to nbgrader's gradebook, graded notebooks to course/autograded/ and every check to course/reports/checks.csv. Only new or changed submissions are graded.", cmd_grade)
     _add_course_options(p)
     _add_filters(p)
-    p.add_argument("--jobs", type=int, default=0, help="worker processes (default: all cores)")
+    p.add_argument("--jobs", type=int, default=0, help="worker processes on this machine (default: all cores)")
+    p.add_argument("--scheduler", type=_scheduler, metavar="ADDRESS", help="grade on the workers of a Dask cluster instead: tcp://HOST:8786 (or tls://) of a running `dask scheduler`, or local:N to start N Dask worker processes here; results come back to this machine, which alone writes them (see README: Grading on several machines)")
     p.add_argument("--force", action="store_true", help="regrade unchanged submissions too")
     p.add_argument("--no-bwrap", action="store_true", help="do not use bubblewrap even when it is available")
     p.add_argument("--cell-time-limit", type=float, default=60.0, help="seconds for one student cell (default 60)")

@@ -15,10 +15,11 @@ import ast
 import builtins
 import hashlib
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import nbformat
 
-__all__ = ["Cell", "NotebookPlan", "StudentCode", "load_notebook", "plan_notebook", "student_code", "free_names", "defined_names"]
+__all__ = ["Cell", "NotebookPlan", "StudentCode", "load_notebook", "read_notebook", "plan_notebook", "student_code", "free_names", "defined_names"]
 
 
 @dataclass
@@ -79,9 +80,20 @@ def _cells(nb) -> list[Cell]:
 def load_notebook(path) -> list[Cell]:
     """The cells of a notebook file; raises ``ValueError`` naming the file when it cannot be read."""
     try:
-        nb = nbformat.read(str(path), as_version=4)
-    except Exception as exc:  # unreadable JSON, wrong format
+        data = Path(path).read_bytes()
+    except OSError as exc:
         raise ValueError(f"{path} is not a readable notebook ({type(exc).__name__}: {exc})") from exc
+    return read_notebook(data, str(path))
+
+
+def read_notebook(data: bytes | str, name: str = "the notebook") -> list[Cell]:
+    """The cells of a notebook given as its file's contents (what a grading worker on another
+    machine receives); raises ``ValueError`` naming ``name`` when they cannot be read."""
+    try:
+        text = data.decode("utf-8") if isinstance(data, bytes) else data
+        nb = nbformat.reads(text, as_version=4)
+    except Exception as exc:  # not UTF-8, unreadable JSON, wrong format
+        raise ValueError(f"{name} is not a readable notebook ({type(exc).__name__}: {exc})") from exc
     return _cells(nb)
 
 
