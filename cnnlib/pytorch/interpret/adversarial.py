@@ -44,6 +44,7 @@ def _check_pixels(x: torch.Tensor, pixel_range: tuple[float, float]) -> None:
         )
 
 
+@torch.enable_grad()
 def fgsm(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, *, pixel_range: tuple[float, float] = PIXEL_RANGE) -> torch.Tensor:
     """The fast gradient sign method: one step of size ``eps`` along the sign of the loss's gradient.
 

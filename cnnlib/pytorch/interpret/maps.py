@@ -12,7 +12,8 @@ evidence for that class is:
 
 The *score* is the model's raw output for the class (its logit, before the softmax). The model is
 used as it is given: put it in evaluation mode first (``model.eval()``), so that batch norm uses its
-running statistics and dropout is off. None of these functions changes the model or ``x``.
+running statistics and dropout is off. None of these functions changes the model or ``x``, and the
+gradient-based ones work inside ``torch.no_grad()`` blocks too.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ def _scores(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
     return check_scores(model(x[None]), 1)[0]
 
 
+@torch.enable_grad()
 def saliency_map(model: nn.Module, x: torch.Tensor, target: int) -> np.ndarray:
     """Gradient saliency: the largest absolute derivative of the class score over the channels.
 
@@ -163,6 +165,7 @@ def occlusion_to_pixels(drops, patch: int, stride: int, size) -> np.ndarray:
     return np.divide(total, count, out=np.zeros_like(total), where=count > 0)
 
 
+@torch.enable_grad()
 def grad_cam(model: nn.Module, x: torch.Tensor, target: int, layer: str) -> np.ndarray:
     """Grad-CAM: one layer's feature maps weighted by the spatially averaged gradient of the score.
 
