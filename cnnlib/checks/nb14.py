@@ -485,7 +485,8 @@ def _check_fgsm(fgsm, batch: _Batch, eps: float):
         for wrong, explanation in _fgsm_mistakes(batch, eps):
             if same(out, wrong):
                 fail(f"fgsm: {explanation}", f"On {inputs}.")
-        inside = settled & (expected > PIXEL_RANGE[0] + 1e-6) & (expected < PIXEL_RANGE[1] - 1e-6)  # not clipped
+        low, high = PIXEL_RANGE[0] + 1e-6, PIXEL_RANGE[1] - 1e-6
+        inside = settled & (expected > low) & (expected < high) & (out > low) & (out < high)  # clipped by neither
         steps = np.abs(out - batch.x.numpy())[inside]
         if steps.size and np.allclose(steps, steps[0], rtol=0, atol=1e-5) and abs(steps[0] - eps) > 1e-5:
             fail(f"fgsm moved every pixel by {steps[0]:.4g}, not by eps = {eps}: use the eps given to the function", f"On {inputs}.")
