@@ -27,6 +27,8 @@ from collections import OrderedDict
 
 import numpy as np
 
+from cnnlib.arithmetic import conv_output_size
+
 from .core import Construct, Mistake, as_array, call, check, expect_close, fail
 from .forbid import Forbid
 
@@ -208,8 +210,7 @@ def _occluded_scores(case: _Case, patch: int, stride: int, fill: float = GREY):
     """The model's scores for every patch position, ``(OH, OW, num_classes)``, and the clean scores."""
     import torch
 
-    _, height, width = case.shape
-    rows, cols = (height - patch) // stride + 1, (width - patch) // stride + 1
+    rows, cols = conv_output_size(case.shape[1:], patch, stride=stride)
     batch = case.x.expand(rows * cols, *case.shape).clone()
     for i in range(rows):
         for j in range(cols):
@@ -238,7 +239,7 @@ def _occlusion_mistakes(case: _Case, target: int, patch: int, stride: int, expec
 
 def _occlusion_shape(out: np.ndarray, size: tuple[int, int], patch: int, stride: int) -> None:
     height, width = size
-    want = ((height - patch) // stride + 1, (width - patch) // stride + 1)
+    want = conv_output_size((height, width), patch, stride=stride)
     if out.shape == want:
         return
     formula = f"(H - patch) // stride + 1 = ({height} - {patch}) // {stride} + 1 = {want[0]} rows, and likewise {want[1]} columns"

@@ -21,14 +21,13 @@ from .activations import activations, penultimate_features, record_activations
 from .adversarial import accuracy_under_attack, fgsm, random_sign_noise
 from .grids import filter_grid, tile
 from .localisation import fraction_on_object
-from .maps import grad_cam, occlusion_map, occlusion_output_size, occlusion_to_pixels, saliency_map
+from .maps import grad_cam, occlusion_map, occlusion_to_pixels, saliency_map
 from .neighbours import nearest_neighbours
 from .network import Standardize, small_cnn, train_or_load
 from .sanity import cascading_randomization, rank, randomize_layers, spearman
 
 __all__ = [
     "Standardize", "accuracy_under_attack", "activations", "cascading_randomization", "fgsm", "filter_grid",
-    "fraction_on_object", "grad_cam", "nearest_neighbours", "occlusion_map", "occlusion_output_size",
-    "occlusion_to_pixels", "penultimate_features", "random_sign_noise", "randomize_layers", "rank",
+    "fraction_on_object", "grad_cam", "nearest_neighbours", "occlusion_map", "occlusion_to_pixels", "penultimate_features", "random_sign_noise", "randomize_layers", "rank",
     "record_activations", "saliency_map", "small_cnn", "spearman", "tile", "train_or_load",
 ]

@@ -24,10 +24,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from cnnlib._validate import as_int
+from cnnlib.arithmetic import conv_output_size
 
 from ._arguments import check_image, check_layer, check_model, check_scores, check_target
 
-__all__ = ["grad_cam", "occlusion_map", "occlusion_output_size", "occlusion_to_pixels", "saliency_map"]
+__all__ = ["grad_cam", "occlusion_map", "occlusion_to_pixels", "saliency_map"]
 
 #: The value of every channel of the occluding patch: mid-grey on the [0, 1] pixel scale.
 GREY = 0.5
@@ -69,11 +70,6 @@ def saliency_map(model: nn.Module, x: torch.Tensor, target: int) -> np.ndarray:
     target = check_target(target, scores.shape[0])
     (grad,) = torch.autograd.grad(scores[target], x)  # (C, H, W)
     return grad.abs().amax(dim=0).cpu().numpy()
-
-
-def occlusion_output_size(size: int, patch: int, stride: int) -> int:
-    """Number of patch positions along one side: ``(size - patch) // stride + 1`` (whole patches only)."""
-    return (size - patch) // stride + 1
 
 
 def _patch_and_stride(x: torch.Tensor, patch, stride) -> tuple[int, int]:
@@ -119,7 +115,7 @@ def occlusion_map(model: nn.Module, x: torch.Tensor, target: int, patch: int, st
     patch, stride = _patch_and_stride(x, patch, stride)
     batch_size = as_int(batch_size, "batch_size", minimum=1)
     height, width = x.shape[1:]
-    out_h, out_w = occlusion_output_size(height, patch, stride), occlusion_output_size(width, patch, stride)
+    out_h, out_w = conv_output_size((height, width), patch, stride=stride)  # the patch slides like a kernel, no padding
     scores = _scores(model, x)
     target = check_target(target, scores.shape[0])
     base = torch.softmax(scores, dim=0)[target]
@@ -154,7 +150,7 @@ def occlusion_to_pixels(drops, patch: int, stride: int, size) -> np.ndarray:
     """
     drops = np.asarray(drops, dtype=np.float64)
     height, width = (size, size) if np.isscalar(size) else size
-    if drops.ndim != 2 or drops.shape != (occlusion_output_size(height, patch, stride), occlusion_output_size(width, patch, stride)):
+    if drops.ndim != 2 or drops.shape != conv_output_size((height, width), patch, stride=stride):
         raise ValueError(f"drops must have shape ((H - patch) // stride + 1, (W - patch) // stride + 1) for H, W = {height}, {width}, got {drops.shape}")
     total = np.zeros((height, width))
     count = np.zeros((height, width))
