@@ -468,3 +468,5 @@ def test_train_or_load_trains_once_then_loads_the_same_weights(tmp_path, monkeyp
     _, loaded = interpret.train_or_load(fresh(), images, labels, device="cpu", **{**settings, "lr": 0.01})
     assert not loaded  # other settings: another checkpoint
     assert len(list((tmp_path / "checkpoints").glob("*.pt"))) == 2 and not list((tmp_path / "checkpoints").glob("*.tmp"))
+    other_val = interpret.network.checkpoint_path(fresh(), images, labels, images[:8], labels[:8], epochs=1)
+    assert other_val != interpret.network.checkpoint_path(fresh(), images, labels, images[8:16], labels[8:16], epochs=1)

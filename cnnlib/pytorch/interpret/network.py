@@ -104,21 +104,22 @@ def small_cnn(mean, std, num_classes: int = 10, widths: tuple[int, int, int, int
     return nn.Sequential(layers)
 
 
-def _digest(model: nn.Module, images: np.ndarray, labels: np.ndarray, settings: dict) -> str:
-    """A hash of everything the trained weights depend on."""
+def _digest(model: nn.Module, arrays, settings: dict) -> str:
+    """A hash of everything a training run depends on: the initial weights, the data, the settings."""
     digest = hashlib.sha256()
     digest.update(json.dumps({"version": VERSION, "torch": torch.__version__, "model": repr(model), **settings}, sort_keys=True).encode())
     for name, tensor in model.state_dict().items():
         digest.update(name.encode())
         digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
-    digest.update(np.ascontiguousarray(images).tobytes())
-    digest.update(np.ascontiguousarray(labels).tobytes())
+    for array in arrays:
+        digest.update(b"none" if array is None else np.ascontiguousarray(array).tobytes())
     return digest.hexdigest()[:20]
 
 
-def checkpoint_path(model: nn.Module, images, labels, **settings) -> "os.PathLike":
+def checkpoint_path(model: nn.Module, images, labels, val_images=None, val_labels=None, **settings) -> "os.PathLike":
     """Where :func:`train_or_load` keeps the weights for these arguments (under the data cache)."""
-    return cache_dir() / "checkpoints" / f"{type(model).__name__.lower()}-{_digest(model, images, labels, settings)}.pt"
+    digest = _digest(model, (images, labels, val_images, val_labels), settings)
+    return cache_dir() / "checkpoints" / f"{type(model).__name__.lower()}-{digest}.pt"
 
 
 def train_or_load(
@@ -172,8 +173,9 @@ def train_or_load(
     images, labels = np.asarray(images), np.asarray(labels)
     if images.dtype != np.uint8 or images.ndim != 4 or labels.shape != (len(images),):
         raise ValueError(f"images must be uint8 (N, C, H, W) with one label each, got {images.dtype} {images.shape} and labels {labels.shape}")
-    settings = dict(epochs=epochs, lr=lr, batch_size=batch_size, weight_decay=weight_decay, augment=augment, seed=seed, device=device.type, val=None if val_labels is None else len(val_labels))
-    path = checkpoint_path(model, images, labels, **settings)
+    settings = dict(epochs=epochs, lr=lr, batch_size=batch_size, weight_decay=weight_decay, augment=augment, seed=seed, device=device.type)
+    # The validation images are part of the key too: the stored history holds their accuracies.
+    path = checkpoint_path(model, images, labels, val_images, val_labels, **settings)
     if path.is_file():
         try:
             extra = load_checkpoint(path, model)
