@@ -77,7 +77,7 @@ def main(argv=None) -> None:
         model, images, labels, epochs=args.epochs, lr=args.lr, augment=not args.no_augment,
         val_images=test.images[subset], val_labels=test.labels[subset], device=device,
     )
-    print(f"{args.model} on {train.name}, {len(labels):,} training images, {args.epochs} epoch{"s" if args.epochs != 1 else ""} on {device.type}: "
+    print(f"{args.model} on {train.name}, {len(labels):,} training images, {args.epochs} epoch{'s' if args.epochs != 1 else ''} on {device.type}: "
           f"{'loaded' if loaded else 'trained'} in {time.perf_counter() - start:.0f} s; "
           f"accuracy on {len(subset):,} test images {history.val_top1[-1]:.1%}")
 
