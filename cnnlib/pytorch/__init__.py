@@ -8,6 +8,8 @@
   keeps a small data set on the GPU).
 - ``train``: ``fit`` and ``evaluate``; ``history``: the ``History`` they return, with ``.plot()``.
 - ``transfer``: ``replace_head`` and ``freeze_backbone`` for fine-tuning.
+- ``interpret``: looking inside a trained CNN (notebook 14): saliency, occlusion, Grad-CAM, the
+  weight-randomisation sanity check, features and neighbours, FGSM.
 - ``efficiency``: parameters, multiply-adds, measured latency and throughput, and the plot of
   accuracy against them (notebook 15, ``benchmarks/efficient_convs.py``).
 - ``device``, ``seeding``, ``checkpoint``, ``metrics``: device choice, reproducible runs,
