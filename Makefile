@@ -47,10 +47,11 @@ lab: setup
 	$(BIN)/jupyter lab --ServerApp.root_dir=. $(ALLOW_ROOT) $(LAB_ARGS) notebooks/00_start_here.ipynb
 
 # Two test processes on two cores: one BLAS/OpenMP thread each, or they oversubscribe the cores
-# and NumPy/PyTorch slow down many times over.
+# and NumPy/PyTorch slow down many times over. worksteal: a worker that runs out of tests takes
+# queued ones from the other, so the long notebook runs at the end do not leave one core idle.
 test: setup system-deps
 	@bash deploy/jupyterhub/install-proxy.sh || echo "make test: configurable-http-proxy is not installed, so the JupyterHub test (tests/hub) will skip"
-	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest -n auto --dist worksteal $(PYTEST_ARGS)
 
 # The course on JupyterHub, for a trial (README: "Running a class on JupyterHub"). Needs root: it
 # creates the system users cnn-teacher (the instructor), cnn-student1 and cnn-student2 with the
