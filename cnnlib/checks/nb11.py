@@ -27,7 +27,7 @@ import numpy as np
 
 from cnnlib import arithmetic as arith
 
-from .core import Missing, Mistake, NotWrittenYet, as_array, as_int, call, check, describe, expect_close, expect_shape, fail, is_hidden, probe
+from .core import Missing, Mistake, NotWrittenYet, as_array, as_int, call, check, describe, expect_close, expect_shape, fail, probe
 from .forbid import MODEL_LIBRARIES, NUMPY_ONLY, Forbid
 
 #: Module prefixes the student's code may not import while it is graded.

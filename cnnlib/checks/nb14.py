@@ -442,7 +442,6 @@ class _Batch:
 
 
 def _fgsm_mistakes(batch: _Batch, eps: float) -> list[tuple[np.ndarray, str]]:
-    import torch
     import torch.nn.functional as F
 
     x = batch.x

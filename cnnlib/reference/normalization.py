@@ -15,7 +15,6 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .._validate import require_ndim
 from ._common import as_float_array, float_dtype
 
 __all__ = [

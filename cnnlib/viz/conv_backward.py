@@ -180,7 +180,7 @@ def draw_conv_backward_step(setting: BackwardSetting):
     step, final = steps[s.step], steps[-1]
     x_pad = np.pad(x, s.padding)
     lim = max(np.abs(final.dx_pad).max(), np.abs(final.dw).max(), np.abs(x).max(), 1.0)
-    k, size, o = s.kernel_size, x_pad.shape[0], dout.shape[0]
+    k, o = s.kernel_size, dout.shape[0]
 
     # Every panel at the same scale (one cell = CELL inches), so that sizes can be compared by eye.
     shapes = [[x_pad.shape, w.shape, dout.shape], [x_pad.shape, w.shape, (1, 1)]]

@@ -39,7 +39,7 @@ WRONG = {
 }
 
 
-def _code(source: str, tags=None, **nbgrader) -> nbformat.NotebookNode:
+def code_cell(source: str, tags=None, **nbgrader) -> nbformat.NotebookNode:
     cell = nbformat.v4.new_code_cell(source)
     if nbgrader:
         cell.metadata["nbgrader"] = {"schema_version": 3, "task": False, **nbgrader}
@@ -54,11 +54,11 @@ def _solution(name: str) -> nbformat.NotebookNode:
         source = f"### BEGIN SOLUTION\n{CORRECT[name]}### END SOLUTION"
     else:
         source = f"{head}\n    ### BEGIN SOLUTION\n{body}    ### END SOLUTION"
-    return _code(source, grade=False, solution=True, locked=False, grade_id=name)
+    return code_cell(source, grade=False, solution=True, locked=False, grade_id=name)
 
 
 def _test(grade_id: str, points: int, body: str) -> nbformat.NotebookNode:
-    return _code(body, grade=True, solution=False, locked=True, grade_id=grade_id, points=points)
+    return code_cell(body, grade=True, solution=False, locked=True, grade_id=grade_id, points=points)
 
 
 def build_source(path: Path) -> Path:
@@ -66,8 +66,8 @@ def build_source(path: Path) -> Path:
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.cells = [
         nbformat.v4.new_markdown_cell("# Fixture notebook"),
-        _code("import numpy as np", tags=["setup"]),
-        _code("print('a demonstration cell the grader does not run')"),
+        code_cell("import numpy as np", tags=["setup"]),
+        code_cell("print('a demonstration cell the grader does not run')"),
         _solution("cross_correlate1d"),
         _test("test_cross_correlate1d", 3, '"""cross_correlate1d: small examples, then hidden random cases."""\nfrom cnnlib.checks import nb01\nnb01.cross_correlate1d_examples(cross_correlate1d)\n### BEGIN HIDDEN TESTS\nnb01.cross_correlate1d_random(cross_correlate1d, seed=4242)\n### END HIDDEN TESTS'),
         _solution("convolve2d"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -64,16 +65,9 @@ HONEST = {
 }
 
 
-@pytest.fixture(scope="module", params=["bwrap", "no-bwrap"])
-def graded(request, tmp_path_factory):
-    """The class graded twice: inside bubblewrap (where it runs) and with the in-process layers
-    alone, which is what an instructor gets on a machine without bubblewrap."""
-    from autograder.sandbox.bwrap import bwrap_available
-
-    if request.param == "bwrap" and bwrap_available() is None:
-        pytest.skip("bubblewrap is not installed or cannot create namespaces here (scripts/system-deps.sh installs it as root)")
-    grade_args = GRADE_ARGS + (["--no-bwrap"] if request.param == "no-bwrap" else [])
-    root = tmp_path_factory.mktemp("class")
+def released_class(root: Path) -> Course:
+    """The class under ``root``: the fixture assignment released, every HONEST student's and every
+    cheat's submission in place (and zoe's unreadable one), not yet graded."""
     source = build_source(root / "notebooks" / f"{ASSIGNMENT}.ipynb")
     course = Course(root / "course")
     assert cnncourse(["release", "--course", str(course.root), str(source)]) == 0
@@ -87,9 +81,24 @@ def graded(request, tmp_path_factory):
     for student, (answers, edit, _) in HONEST.items():
         put(student, submission(release, answers, edit=edit))
     for name in cheat_names():
+        # the cheats that read the course folder name a path in it: a copy of the class made
+        # from this one keeps that path, so its submissions (and results) are the same bytes
         put(f"cheat_{name}", submission(release, cheat_answers(name, course.root)))
     (course.submitted / "zoe" / ASSIGNMENT).mkdir(parents=True)
     (course.submitted / "zoe" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").write_text("{ not a notebook")
+    return course
+
+
+@pytest.fixture(scope="module", params=["bwrap", "no-bwrap"])
+def graded(request, tmp_path_factory):
+    """The class graded twice: inside bubblewrap (where it runs) and with the in-process layers
+    alone, which is what an instructor gets on a machine without bubblewrap."""
+    from autograder.sandbox.bwrap import bwrap_available
+
+    if request.param == "bwrap" and bwrap_available() is None:
+        pytest.skip("bubblewrap is not installed or cannot create namespaces here (scripts/system-deps.sh installs it as root)")
+    grade_args = GRADE_ARGS + (["--no-bwrap"] if request.param == "no-bwrap" else [])
+    course = released_class(tmp_path_factory.mktemp("class"))
     assert cnncourse(["grade", "--course", str(course.root), *grade_args]) == 0
     course.grade_args = grade_args
     results = {}

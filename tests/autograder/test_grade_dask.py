@@ -23,10 +23,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import nbformat
 import pytest
-from fixture_course import ASSIGNMENT, build_source, cheat_answers, cheat_names, submission
-from test_grade_class import GRADE_ARGS, HONEST
+from fixture_course import ASSIGNMENT, build_source, cheat_names
+from test_grade_class import GRADE_ARGS, HONEST, released_class
 
 from autograder import engines
 from autograder.cli import main as cnncourse
@@ -47,29 +46,6 @@ def _args() -> list[str]:
 ARGS = _args()
 # A smaller class for the runs that are interrupted: every honest kind and three slow or rough cheats.
 SUBSET = sorted(HONEST) + ["cheat_infinite_loop_cell", "cheat_exit_process", "cheat_memory_bomb", "zoe"]
-
-
-def _build_class(root: Path) -> Course:
-    """The fixture class of test_grade_class.py, released and submitted, not yet graded."""
-    source = build_source(root / "notebooks" / f"{ASSIGNMENT}.ipynb")
-    course = Course(root / "course")
-    assert cnncourse(["release", "--course", str(course.root), str(source)]) == 0
-    release = course.release_notebook(ASSIGNMENT)
-
-    def put(student, nb):
-        path = course.submitted / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        nbformat.write(nb, str(path))
-
-    for student, (answers, edit, _) in HONEST.items():
-        put(student, submission(release, answers, edit=edit))
-    for name in cheat_names():
-        # the cheats that read the course folder name a path in it; every copy of the class
-        # below keeps that path, so that their submissions (and results) are the same bytes
-        put(f"cheat_{name}", submission(release, cheat_answers(name, course.root)))
-    (course.submitted / "zoe" / ASSIGNMENT).mkdir(parents=True)
-    (course.submitted / "zoe" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").write_text("{ not a notebook")
-    return course
 
 
 def _grade(course: Course, *extra) -> tuple[int, str, str]:
@@ -101,7 +77,7 @@ def graded(tmp_path_factory):
     it in their messages): on the local pool (``--jobs 2``) and on a Dask LocalCluster of two
     worker processes (``--scheduler local:2``); and an ungraded copy, for the other tests."""
     root = tmp_path_factory.mktemp("dask")
-    course = _build_class(root / "class")
+    course = released_class(root / "class")
     fresh = root / "fresh"
     shutil.copytree(course.root, fresh)
     local_run = _grade(course, "--jobs", "2")

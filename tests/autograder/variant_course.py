@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import nbformat
+from fixture_course import code_cell
 
 from cnnlib import variants
 from cnnlib.checks import nb03
@@ -37,25 +38,16 @@ answer_alexnet = (side, side, q.filters)
 TEST = '"""Exam answers: output volumes and sizes of single convolution layers."""\nfrom cnnlib.checks import nb03\n\n' + "\n".join(f"nb03.{name}({name})" for name in QUESTIONS)
 
 
-def _code(source, tags=None, **nbgrader):
-    cell = nbformat.v4.new_code_cell(source)
-    if nbgrader:
-        cell.metadata["nbgrader"] = {"schema_version": 3, "task": False, **nbgrader}
-    if tags:
-        cell.metadata["tags"] = list(tags)
-    return cell
-
-
 def build_source(path: Path) -> Path:
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.cells = [
         nbformat.v4.new_markdown_cell("# Exam questions with numbers of your own"),
-        _code("import numpy as np", tags=["setup"]),
-        _code(ID_CELL, tags=["setup", "student-id"]),
-        _code('questions.show(*%r)' % (QUESTIONS,)),
-        _code(SOLUTION, grade=False, solution=True, locked=False, grade_id="answer_conv_sizes"),
-        _code(TEST, grade=True, solution=False, locked=True, grade_id="test_answer_conv_sizes", points=4),
+        code_cell("import numpy as np", tags=["setup"]),
+        code_cell(ID_CELL, tags=["setup", "student-id"]),
+        code_cell('questions.show(*%r)' % (QUESTIONS,)),
+        code_cell(SOLUTION, grade=False, solution=True, locked=False, grade_id="answer_conv_sizes"),
+        code_cell(TEST, grade=True, solution=False, locked=True, grade_id="test_answer_conv_sizes", points=4),
     ]
     path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, str(path))

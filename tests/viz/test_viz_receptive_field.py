@@ -121,7 +121,7 @@ def test_the_explorer_follows_the_text_box_and_the_sliders():
     assert explorer.controls["unit"].value == 4 and explorer.controls["unit"].max == 7
     before_png, before_text = figure_png(explorer.view.figure), explorer.view.text
     explorer.controls["layers"].value = "3/1, 3/1, 3/1"
-    assert "= 7 (" in explorer.view.text and "units are 1 pixel apart" in explorer.view.text
+    assert explorer.view.text != before_text and "= 7 (" in explorer.view.text and "units are 1 pixel apart" in explorer.view.text
     assert explorer.controls["unit"].max == 17
     assert figure_png(explorer.view.figure) != before_png
     explorer.controls["unit"].value = 0
