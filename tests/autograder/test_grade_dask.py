@@ -187,8 +187,11 @@ def test_a_killed_worker_loses_nothing_and_nothing_is_written_twice(graded, monk
 
 @pytest.mark.slow
 def test_an_interrupted_dask_run_resumes(graded, capsys):
+    """Ctrl-C once the first result is saved. The whole class is graded, not SUBSET: with a few
+    notebooks left, a busy machine could finish them all before the signal arrives."""
     psutil = pytest.importorskip("psutil")
-    course = _regrade_at_the_same_path(graded, SUBSET)
+    everyone = sorted(p.name for p in graded["fresh"].glob("submitted/*"))
+    course = _regrade_at_the_same_path(graded, everyone)
     results = course.state / "results" / ASSIGNMENT
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]))
     grader = subprocess.Popen(
@@ -197,7 +200,7 @@ def test_an_interrupted_dask_run_resumes(graded, capsys):
     )
     try:
         deadline = time.monotonic() + 240
-        while len(list(results.glob("*.json"))) < 2 and time.monotonic() < deadline and grader.poll() is None:
+        while not any(results.glob("*.json")) and time.monotonic() < deadline and grader.poll() is None:
             time.sleep(0.1)
         assert grader.poll() is None, "grade finished before it could be interrupted"
         helpers = psutil.Process(grader.pid).children(recursive=True)
@@ -211,15 +214,15 @@ def test_an_interrupted_dask_run_resumes(graded, capsys):
     gone, alive = psutil.wait_procs(helpers, timeout=30)
     assert not alive, f"left running after the interruption: {[p.cmdline() for p in alive]}"
     done = len(list(results.glob("*.json")))
-    assert 2 <= done < len(SUBSET)
+    assert 1 <= done < len(everyone)
     capsys.readouterr()
     status, out, err = _grade(course, "--scheduler", "local:2")
     assert status == 0, err
-    assert f"{done} submission(s) unchanged" in out and f"graded {len(SUBSET) - done} notebooks" in out
-    assert _results(course) == {s: r for s, r in graded["local"]["results"].items() if s in SUBSET}
+    assert f"{done} submission(s) unchanged" in out and f"graded {len(everyone) - done} notebooks" in out
+    assert _results(course) == graded["local"]["results"]
     from autograder.gradebook import scores
 
-    assert scores(course.db_url) == {s: v for s, v in graded["local"]["scores"].items() if s in SUBSET}
+    assert scores(course.db_url) == graded["local"]["scores"]
 
 
 @pytest.mark.slow
